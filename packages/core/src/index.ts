@@ -8,3 +8,4 @@ export * from './weights.js';
 export * from './network.js';
 export * from './inventory.js';
 export * from './interfaces.js';
+export * from './npy.js';

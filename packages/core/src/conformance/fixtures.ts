@@ -1,0 +1,50 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readNpy } from '../npy.js';
+import type { HostTensor } from '../interfaces.js';
+
+/** Paths and data of the fixtures the suite uses (`fixtures/` of the repository: convbn and tinyxf). */
+export class ConformanceFixtures {
+  constructor(readonly dir: string) {}
+  path(...parts: string[]): string {
+    return join(this.dir, ...parts);
+  }
+  async bytes(...parts: string[]): Promise<Uint8Array> {
+    return new Uint8Array(await readFile(this.path(...parts)));
+  }
+  async npy(...parts: string[]): Promise<HostTensor> {
+    return readNpy(await this.bytes(...parts));
+  }
+  /**
+   * A safetensors file's tensors as byte views (the suite reads B's checkpoint for `loadInitializer` without
+   * depending on the onnx package; validation of the format is the onnx package's job and is tested there).
+   */
+  async safetensors(...parts: string[]): Promise<Map<string, { dtype: string; shape: number[]; data: Uint8Array }>> {
+    const buf = await this.bytes(...parts);
+    const n = Number(new DataView(buf.buffer, buf.byteOffset).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + n))) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+    const out = new Map<string, { dtype: string; shape: number[]; data: Uint8Array }>();
+    for (const [name, t] of Object.entries(header)) {
+      if (name === '__metadata__') continue;
+      out.set(name, { dtype: t.dtype, shape: t.shape, data: buf.subarray(8 + n + t.data_offsets[0], 8 + n + t.data_offsets[1]) });
+    }
+    return out;
+  }
+}
+
+/**
+ * Largest relative difference `|a - e| / max(|e|, 1e-3)` between two float arrays; Infinity when their lengths
+ * differ. "Outputs equal" in ACCEPTANCE.md means this is at most 1e-5.
+ */
+export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) return Infinity;
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i]!;
+    const a = actual[i]!;
+    if (Number.isNaN(a) !== Number.isNaN(e)) return Infinity;
+    const err = Math.abs(a - e) / Math.max(Math.abs(e), 1e-3);
+    if (err > worst) worst = err;
+  }
+  return worst;
+}

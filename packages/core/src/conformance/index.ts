@@ -1,0 +1,65 @@
+/**
+ * The backend conformance suite: every workflow of ACCEPTANCE.md as vitest tests over a backend factory.
+ * The mock backend runs it in CI; the native backend wherever TensorRT is installed.
+ *
+ * @example
+ * ```ts
+ * // packages/my-backend/test/conformance.test.ts
+ * import { runConformanceSuite } from '@trt-refit/core/conformance';
+ * runConformanceSuite('my-backend', () => createMyBackend(), { fixturesDir: '/path/to/trt-refit/fixtures' });
+ * ```
+ * @module
+ */
+import { describe } from 'vitest';
+import type { Backend } from '../interfaces.js';
+import { ConformanceFixtures } from './fixtures.js';
+import { refitScenarios } from './scenario-a-refit.js';
+import { strippingScenarios } from './scenario-b-stripping.js';
+import { parserRefitScenarios } from './scenario-c-parser-refit.js';
+import { leanRuntimeScenarios } from './scenario-d-lean-runtime.js';
+import { individualScenarios } from './scenario-e-individual.js';
+import { badInputScenarios } from './scenario-f-bad-input.js';
+import type { ConformanceContext } from './context.js';
+
+export { ConformanceFixtures, maxRelativeError } from './fixtures.js';
+export type { ConformanceContext } from './context.js';
+
+/** What a backend can do beyond the required interfaces; scenarios needing more are skipped, saying why. */
+export interface ConformanceCapabilities {
+  /** `context.execute` computes real outputs (numerical checks). Default true. */
+  readonly execution?: boolean;
+  /** Engines can be built from networks assembled by hand (not only through the ONNX parser). Default true. */
+  readonly handBuiltNetworks?: boolean;
+  /** A stripped REFIT_IDENTICAL engine refuses weights whose content differs from the build (mock only). */
+  readonly contentHashCheck?: boolean;
+}
+
+/** Options of {@link runConformanceSuite}. */
+export interface ConformanceOptions {
+  /** The repository's `fixtures/` folder (convbn and tinyxf). */
+  readonly fixturesDir: string;
+  /** A lean runtime library for the backend's version (`runtime.loadRuntime`); scenario D1 is skipped without. */
+  readonly leanRuntimePath?: () => Promise<string>;
+  readonly capabilities?: ConformanceCapabilities;
+  /** Relative tolerance of "outputs equal" (default 1e-5). */
+  readonly tolerance?: number;
+}
+
+/** Registers the whole suite (scenarios A to F) under `describe(name)`. */
+export function runConformanceSuite(name: string, factory: () => Backend | Promise<Backend>, options: ConformanceOptions): void {
+  const ctx: ConformanceContext = {
+    factory: async () => factory(),
+    fixtures: new ConformanceFixtures(options.fixturesDir),
+    caps: { execution: true, handBuiltNetworks: true, contentHashCheck: false, ...options.capabilities },
+    tolerance: options.tolerance ?? 1e-5,
+    leanRuntimePath: options.leanRuntimePath,
+  };
+  describe(`conformance: ${name}`, () => {
+    describe('A. refit', () => refitScenarios(ctx));
+    describe('B. weight stripping', () => strippingScenarios(ctx));
+    describe('C. refit from ONNX (parser refitter)', () => parserRefitScenarios(ctx));
+    describe('D. lean runtime', () => leanRuntimeScenarios(ctx));
+    describe('E. fine-grained refit', () => individualScenarios(ctx));
+    describe('F. bad input', () => badInputScenarios(ctx));
+  });
+}
