@@ -9,3 +9,4 @@ export * from './network.js';
 export * from './inventory.js';
 export * from './interfaces.js';
 export * from './npy.js';
+export * from './compare.js';

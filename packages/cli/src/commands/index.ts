@@ -1,4 +1,6 @@
 import type { CommandModule } from '../program.js';
+import { demoCommand } from './demo.js';
+import { runCommand } from './run.js';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: CommandModule[] = [];
+export const commands: CommandModule[] = [demoCommand, runCommand];

@@ -3,7 +3,8 @@ import { BuilderFlag } from '../enums.js';
 import { MemoryLogger, CollectingErrorRecorder } from '../logger.js';
 import type { Backend, CudaEngine, HostTensor, Refitter } from '../interfaces.js';
 import type { NetworkDefinition } from '../network.js';
-import { maxRelativeError, type ConformanceFixtures } from './fixtures.js';
+import { maxRelativeError } from '../compare.js';
+import type { ConformanceFixtures } from './fixtures.js';
 
 /** Shared state of the suite's scenarios. */
 export interface ConformanceContext {

@@ -6,7 +6,7 @@ import type { Backend, CudaEngine } from '../interfaces.js';
 import type { NetworkDefinition } from '../network.js';
 import type { Weights } from '../weights.js';
 import { deserialize, type ConformanceContext } from './context.js';
-import { maxRelativeError } from './fixtures.js';
+import { maxRelativeError } from '../compare.js';
 
 const C_IN = 2;
 const C_OUT = 4;
