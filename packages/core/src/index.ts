@@ -10,3 +10,5 @@ export * from './inventory.js';
 export * from './interfaces.js';
 export * from './npy.js';
 export * from './compare.js';
+export * from './flags.js';
+export * from './refit-state.js';

@@ -104,6 +104,7 @@ export class NetworkDefinition {
   private readonly records: WeightsRecord[] = [];
   private readonly byPointer = new WeakMap<object, Map<number, WeightsRecord[]>>();
   private readonly byName = new Map<string, WeightsRecord>();
+  private readonly byDefaultName = new Map<string, WeightsRecord>();
   private readonly marked = new Set<string>();
   private counter = 0;
 
@@ -163,6 +164,7 @@ export class NetworkDefinition {
     }
     const fresh: WeightsRecord = { weights: w, uses: [{ layer, role, dims }], name: null };
     this.records.push(fresh);
+    this.byDefaultName.set(defaultWeightsName(layer, role), fresh);
     const p = pointerOf(w);
     if (p) {
       let m = this.byPointer.get(p);
@@ -192,19 +194,14 @@ export class NetworkDefinition {
     const match = candidates.filter((r) => r.weights.type === weights.type && r.weights.count === weights.count);
     if (match.length !== candidates.length || match.length === 0) return false;
     const rec = match[0]!;
-    if (name === null) {
-      if (rec.name !== null) this.byName.delete(rec.name);
-      rec.name = null;
-      return true;
-    }
-    const owner = this.byName.get(name);
+    const owner = name === null ? undefined : this.byName.get(name);
     if (owner && owner !== rec) return false;
-    if (rec.name !== null && rec.name !== name) {
-      this.byName.delete(rec.name);
-      if (this.marked.delete(rec.name)) this.marked.add(name);
-    }
+    const before = rec.name ?? defaultWeightsName(rec.uses[0]!.layer, rec.uses[0]!.role);
+    if (rec.name !== null) this.byName.delete(rec.name);
     rec.name = name;
-    this.byName.set(name, rec);
+    if (name !== null) this.byName.set(name, rec);
+    const after = name ?? defaultWeightsName(rec.uses[0]!.layer, rec.uses[0]!.role);
+    if (before !== after && this.marked.delete(before)) this.marked.add(after); // the mark follows the weights
     return true;
   }
 
@@ -242,9 +239,12 @@ export class NetworkDefinition {
     return !!e && !NOT_REFITTABLE_TYPES.has(e.weights.type) && this.marked.has(e.name);
   }
 
-  private lookup(name: string): NetworkWeightsEntry | undefined {
+  private lookup(name: string): { name: string; weights: Weights } | undefined {
     if (typeof name !== 'string') return undefined;
-    return this.weightsEntries().find((e) => e.name === name);
+    const named = this.byName.get(name);
+    if (named) return { name, weights: named.weights };
+    const rec = this.byDefaultName.get(name);
+    return rec && rec.name === null ? { name, weights: rec.weights } : undefined;
   }
 
   /** Every distinct weights object used in the network, with its name, first use and marking. */

@@ -1,0 +1,362 @@
+import { DataType, DATA_TYPE_INFO } from './data-type.js';
+import { ErrorCode, Severity, TensorLocation, WeightsRole } from './enums.js';
+import type { LayerWeightsRef, WeightsPrototype } from './interfaces.js';
+import type { WeightInfo, WeightInventory } from './inventory.js';
+import { silentLogger, type ErrorRecorder, type Logger } from './logger.js';
+import { NEWEST_KNOWN_TENSORRT } from './version.js';
+import { isDeviceValues, NULL_WEIGHTS, weightsProblem, type Weights } from './weights.js';
+
+/** Options of {@link RefitState}. */
+export interface RefitStateOptions {
+  logger?: Logger;
+  errorRecorder?: ErrorRecorder | null;
+  tensorrtVersion?: string;
+}
+
+/** Weights currently set under a name. */
+export interface SetWeights {
+  readonly name: string;
+  readonly weights: Weights;
+  readonly location: TensorLocation;
+  readonly info: WeightInfo;
+}
+
+/** What a refit would apply: every set weight, or the reasons it cannot run. */
+export type RefitPlan = { ok: true; updates: SetWeights[] } | { ok: false; reasons: string[] };
+
+const MAX_NAME_BYTES = 4095;
+
+/**
+ * The refit state machine of `nvinfer1::IRefitter` over an engine's {@link WeightInventory}: named weights held by
+ * reference (never copied), prototypes, the closed missing set, readiness to refit, weights validation, max
+ * threads, logger and error recorder. Backends implement `Refitter` by delegating here and applying
+ * {@link RefitState.planRefit}'s updates to their engine.
+ *
+ * @example
+ * ```ts
+ * const state = new RefitState({ weights, fusionGroups: [['conv.w', 'conv.b']], stripped: [] });
+ * state.setNamedWeights('conv.w', { type: DataType.FLOAT, values: new Float32Array(9), count: 9 }); // true
+ * state.getMissingWeights(); // ['conv.b']: the engine fused it with conv.w
+ * ```
+ */
+export class RefitState {
+  private readonly infos: readonly WeightInfo[];
+  private readonly index = new Map<string, number>();
+  private readonly byLayerRole = new Map<string, number>();
+  /** Union-find parent of each weight (fusion groups as components). */
+  private readonly parent: Int32Array;
+  /** Members of each component, keyed by root; only components with more than one member. */
+  private readonly members = new Map<number, number[]>();
+  private readonly stripped = new Set<number>();
+  private readonly set = new Map<number, SetWeights>();
+  private missingCache: string[] | null = null;
+  private logger: Logger;
+  private recorder: ErrorRecorder | null;
+  private maxThreads = 1;
+  private validation = true;
+  readonly tensorrtVersion: string;
+
+  constructor(inventory: WeightInventory, options: RefitStateOptions = {}) {
+    this.infos = inventory.weights;
+    this.logger = options.logger ?? silentLogger;
+    this.recorder = options.errorRecorder ?? null;
+    this.tensorrtVersion = options.tensorrtVersion ?? NEWEST_KNOWN_TENSORRT;
+    this.infos.forEach((w, i) => {
+      this.index.set(w.name, i);
+      this.byLayerRole.set(`${w.layer}\u0000${w.role}`, i);
+    });
+    const parent = (this.parent = new Int32Array(this.infos.length));
+    for (let i = 0; i < parent.length; i++) parent[i] = i;
+    for (const group of inventory.fusionGroups) {
+      let first = -1;
+      for (const name of group) {
+        const i = this.index.get(name);
+        if (i === undefined) continue; // non-refittable members of a fusion are not the refitter's concern
+        if (first < 0) first = i;
+        else this.union(first, i);
+      }
+    }
+    const size = new Int32Array(parent.length);
+    for (let i = 0; i < parent.length; i++) size[this.find(i)]!++;
+    for (let i = 0; i < parent.length; i++) {
+      const r = this.find(i);
+      if (size[r]! < 2) continue;
+      let m = this.members.get(r);
+      if (!m) this.members.set(r, (m = []));
+      m.push(i);
+    }
+    for (const name of inventory.stripped) {
+      const i = this.index.get(name);
+      if (i !== undefined) this.stripped.add(i);
+    }
+  }
+
+  private find(i: number): number {
+    const p = this.parent;
+    let r = i;
+    while (p[r] !== r) r = p[r]!;
+    while (p[i] !== r) {
+      const next = p[i]!;
+      p[i] = r;
+      i = next;
+    }
+    return r;
+  }
+  private union(a: number, b: number): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra !== rb) this.parent[Math.max(ra, rb)] = Math.min(ra, rb);
+  }
+  /** Logs `message` at ERROR and reports it to the error recorder. */
+  private fail(code: ErrorCode, message: string): false {
+    this.logger.log(Severity.ERROR, message);
+    this.recorder?.reportError(code, message);
+    return false;
+  }
+
+  private lookup(name: unknown): number | undefined {
+    return typeof name === 'string' ? this.index.get(name) : undefined;
+  }
+
+  /**
+   * Sets weights for a name (`IRefitter::setNamedWeights`). False, with the reason logged and recorded, for an
+   * unknown name, a type or count other than the prototype's, malformed weights, or values that do not match
+   * `location` (DEVICE needs a DeviceBuffer, HOST an ArrayBufferView). The weights are held by reference.
+   */
+  setNamedWeights(name: string, weights: Weights, location: TensorLocation = TensorLocation.HOST): boolean {
+    if (typeof name !== 'string' || name.length === 0) return this.fail(ErrorCode.INVALID_ARGUMENT, 'setNamedWeights: name must be a non-empty string');
+    if (Buffer.byteLength(name) > MAX_NAME_BYTES) return this.fail(ErrorCode.INVALID_ARGUMENT, `setNamedWeights: name is longer than ${MAX_NAME_BYTES} bytes`);
+    const i = this.lookup(name);
+    if (i === undefined) return this.fail(ErrorCode.INVALID_ARGUMENT, `setNamedWeights: ${name} does not correspond to any refittable weights`);
+    const info = this.infos[i]!;
+    if (location !== TensorLocation.HOST && location !== TensorLocation.DEVICE) {
+      return this.fail(ErrorCode.INVALID_ARGUMENT, `setNamedWeights(${name}): location must be HOST or DEVICE, received ${String(location)}`);
+    }
+    const problem = weightsProblem(weights);
+    if (problem) return this.fail(ErrorCode.INVALID_ARGUMENT, `setNamedWeights(${name}): ${problem}`);
+    if (weights.type !== info.dtype) {
+      return this.fail(ErrorCode.INVALID_ARGUMENT, `setNamedWeights(${name}): type ${weights.type} is inconsistent with the prototype's type ${info.dtype}`);
+    }
+    if (weights.count !== info.count) {
+      return this.fail(ErrorCode.INVALID_ARGUMENT, `setNamedWeights(${name}): count ${weights.count} is inconsistent with the prototype's count ${info.count}`);
+    }
+    if (weights.values !== null) {
+      const onDevice = isDeviceValues(weights.values);
+      if (onDevice !== (location === TensorLocation.DEVICE)) {
+        return this.fail(
+          ErrorCode.INVALID_ARGUMENT,
+          `setNamedWeights(${name}): location ${location} needs ${location === TensorLocation.DEVICE ? 'a DeviceBuffer' : 'host values (an ArrayBufferView)'} as values`,
+        );
+      }
+    }
+    this.set.set(i, { name, weights, location, info });
+    this.missingCache = null;
+    return true;
+  }
+
+  /** The weights last set for `name`; null weights (and an error to the recorder) when never set. */
+  getNamedWeights(name: string): Weights {
+    const i = this.lookup(name);
+    const s = i === undefined ? undefined : this.set.get(i);
+    if (!s) {
+      this.fail(ErrorCode.INVALID_ARGUMENT, `getNamedWeights: no weights were set for ${String(name)}`);
+      return NULL_WEIGHTS;
+    }
+    return s.weights;
+  }
+
+  /** Where the weights set for `name` are; HOST (and an error to the recorder) when never set. */
+  getWeightsLocation(name: string): TensorLocation {
+    const i = this.lookup(name);
+    const s = i === undefined ? undefined : this.set.get(i);
+    if (!s) {
+      this.fail(ErrorCode.INVALID_ARGUMENT, `getWeightsLocation: no weights were set for ${String(name)}`);
+      return TensorLocation.HOST;
+    }
+    return s.location;
+  }
+
+  /** Forgets the weights set for `name` (later refits do not use them); false when they were never set. */
+  unsetNamedWeights(name: string): boolean {
+    const i = this.lookup(name);
+    if (i === undefined || !this.set.delete(i)) return false;
+    this.missingCache = null;
+    return true;
+  }
+
+  /** Type and count of the weights used at build; count -1 for a name that is not refittable. */
+  getWeightsPrototype(name: string): WeightsPrototype {
+    const i = this.lookup(name);
+    if (i === undefined) return { type: DataType.FLOAT, count: -1 };
+    const w = this.infos[i]!;
+    return { type: w.dtype, count: w.count };
+  }
+
+  /** Every refittable weight, in the engine's order. */
+  getAllWeights(): string[] {
+    return this.infos.map((w) => w.name);
+  }
+
+  /**
+   * Weights that must be supplied before a refit: the fusion-group components of every set weight minus what is
+   * set, plus stripped weights that are not set. Closed: supplying exactly these never makes more go missing.
+   * Linear in the engine's weights; cached until the next set or unset.
+   */
+  getMissingWeights(): string[] {
+    if (this.missingCache) return [...this.missingCache];
+    const n = this.infos.length;
+    const mark = new Uint8Array(n);
+    const seen = new Set<number>();
+    for (const i of this.set.keys()) {
+      const r = this.find(i);
+      if (seen.has(r)) continue;
+      seen.add(r);
+      const m = this.members.get(r);
+      if (m) for (const j of m) mark[j] = 1;
+    }
+    for (const i of this.stripped) mark[i] = 1;
+    for (const i of this.set.keys()) mark[i] = 0;
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) if (mark[i]) out.push(this.infos[i]!.name);
+    this.missingCache = out;
+    return [...out];
+  }
+
+  /** Legacy `setWeights(layerName, role, weights)`: the weights of that layer and role. */
+  setWeights(layerName: string, role: WeightsRole, weights: Weights): boolean {
+    const i = this.byLayerRole.get(`${layerName}\u0000${role}`);
+    if (i === undefined) return this.fail(ErrorCode.INVALID_ARGUMENT, `setWeights: layer ${String(layerName)} has no refittable ${String(role)} weights`);
+    return this.setNamedWeights(this.infos[i]!.name, weights);
+  }
+
+  /** Legacy `getMissing`: the missing weights as (layer, role) pairs. */
+  getMissing(): LayerWeightsRef[] {
+    return this.getMissingWeights().map((n) => this.ref(n));
+  }
+
+  /** Legacy `getAll`: every refittable weight as a (layer, role) pair. */
+  getAll(): LayerWeightsRef[] {
+    return this.infos.map((w) => ({ layerName: w.layer, role: w.role }));
+  }
+
+  private ref(name: string): LayerWeightsRef {
+    const w = this.infos[this.index.get(name)!]!;
+    return { layerName: w.layer, role: w.role };
+  }
+
+  /** Threads a refit may use (default 1); false and an INVALID_ARGUMENT error below 1. */
+  setMaxThreads(n: number): boolean {
+    if (!Number.isInteger(n) || n < 1) return this.fail(ErrorCode.INVALID_ARGUMENT, `setMaxThreads: must be an integer >= 1, received ${String(n)}`);
+    this.maxThreads = n;
+    return true;
+  }
+  getMaxThreads(): number {
+    return this.maxThreads;
+  }
+  /** Validation of weights at refit (default true): NaN in floating weights fails the refit, infinities warn. */
+  setWeightsValidation(enabled: boolean): void {
+    this.validation = !!enabled;
+  }
+  getWeightsValidation(): boolean {
+    return this.validation;
+  }
+  setErrorRecorder(recorder: ErrorRecorder | null): void {
+    this.recorder = recorder;
+  }
+  getErrorRecorder(): ErrorRecorder | null {
+    return this.recorder;
+  }
+  getLogger(): Logger {
+    return this.logger;
+  }
+
+  /** True while `name` was stripped from the plan and no refit has supplied it. */
+  isStripped(name: string): boolean {
+    const i = this.lookup(name);
+    return i !== undefined && this.stripped.has(i);
+  }
+  strippedNames(): string[] {
+    return [...this.stripped].sort((a, b) => a - b).map((i) => this.infos[i]!.name);
+  }
+
+  /** Every weight currently set. */
+  setEntries(): SetWeights[] {
+    return [...this.set.values()];
+  }
+
+  /**
+   * What `refitCudaEngine` applies: every set weight, once nothing is missing and every set weight still
+   * validates (host buffers not detached or shrunk, device buffers not disposed; with validation on, no NaN).
+   * Otherwise false with the reasons, each logged at ERROR and recorded.
+   */
+  planRefit(): RefitPlan {
+    const reasons: string[] = [];
+    const missing = this.getMissingWeights();
+    if (missing.length) {
+      const shown = missing.slice(0, 20).join(', ') + (missing.length > 20 ? `, … (${missing.length - 20} more)` : '');
+      reasons.push(`refit: ${missing.length} weight(s) missing: ${shown}`);
+    }
+    const updates = this.setEntries();
+    for (const s of updates) {
+      const problem = weightsProblem(s.weights);
+      if (problem) {
+        reasons.push(`refit: weights set for ${s.name} are no longer valid: ${problem}`);
+        continue;
+      }
+      if (this.validation && s.location === TensorLocation.HOST && s.weights.values !== null && DATA_TYPE_INFO[s.info.dtype].floating) {
+        const bad = scanFloats(s.info.dtype, s.weights.values as ArrayBufferView);
+        if (bad.nan) reasons.push(`refit: weights validation failed for ${s.name}: ${bad.nan} NaN value(s)`);
+        if (bad.inf) this.logger.log(Severity.WARNING, `refit: ${s.name} has ${bad.inf} infinite value(s)`);
+      }
+    }
+    if (reasons.length) {
+      for (const r of reasons) this.fail(r.includes('missing') ? ErrorCode.INVALID_STATE : ErrorCode.INVALID_ARGUMENT, r);
+      return { ok: false, reasons };
+    }
+    return { ok: true, updates };
+  }
+
+  /** Records that a backend applied `names`: stripped weights among them hold data from now on. */
+  commitRefit(names: Iterable<string>): void {
+    for (const n of names) {
+      const i = this.index.get(n);
+      if (i !== undefined && this.stripped.delete(i)) this.missingCache = null;
+    }
+  }
+}
+
+/** Counts NaN and infinite values of FLOAT, HALF and BF16 weights (other floating types are not checked). */
+function scanFloats(dtype: DataType, v: ArrayBufferView): { nan: number; inf: number } {
+  let nan = 0;
+  let inf = 0;
+  if (dtype === DataType.FLOAT) {
+    if (v.byteOffset % 4 === 0) {
+      const f = new Float32Array(v.buffer, v.byteOffset, v.byteLength >> 2);
+      for (let i = 0; i < f.length; i++) {
+        const x = f[i]!;
+        if (x - x !== 0) {
+          if (x !== x) nan++;
+          else inf++;
+        }
+      }
+    } else {
+      const d = new DataView(v.buffer, v.byteOffset, v.byteLength);
+      for (let o = 0; o + 4 <= v.byteLength; o += 4) {
+        const x = d.getFloat32(o, true);
+        if (x !== x) nan++;
+        else if (!Number.isFinite(x)) inf++;
+      }
+    }
+  } else if (dtype === DataType.HALF || dtype === DataType.BF16) {
+    const d = new DataView(v.buffer, v.byteOffset, v.byteLength);
+    const [expMask, manMask] = dtype === DataType.HALF ? [0x7c00, 0x03ff] : [0x7f80, 0x007f];
+    for (let o = 0; o + 2 <= v.byteLength; o += 2) {
+      const h = d.getUint16(o, true);
+      if ((h & expMask) === expMask) {
+        if (h & manMask) nan++;
+        else inf++;
+      }
+    }
+  }
+  return { nan, inf };
+}

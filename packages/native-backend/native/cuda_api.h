@@ -1,0 +1,83 @@
+// The CUDA runtime, opened with dlopen rather than linked: the addon then loads on machines without CUDA, and
+// `trt-refit doctor` can say exactly what is missing instead of the process failing to load a shared object.
+// Only the runtime's major version must match the headers it was compiled against (the ABI of cudaDeviceProp and
+// the error enum is per major).
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#define TRT_REFIT_STR2(x) #x
+#define TRT_REFIT_STR(x) TRT_REFIT_STR2(x)
+
+// X(name): every CUDA runtime function the addon calls. Names go through TRT_REFIT_STR so that header macros
+// (per-thread default stream variants, _v2 suffixes) resolve to the symbol the library really exports.
+#define TRT_REFIT_CUDA_FUNCTIONS(X) \
+  X(cudaGetErrorName)               \
+  X(cudaGetErrorString)             \
+  X(cudaGetLastError)               \
+  X(cudaRuntimeGetVersion)          \
+  X(cudaDriverGetVersion)           \
+  X(cudaGetDeviceCount)             \
+  X(cudaGetDevice)                  \
+  X(cudaSetDevice)                  \
+  X(cudaDeviceGetAttribute)         \
+  X(cudaGetDeviceProperties)        \
+  X(cudaDeviceSynchronize)          \
+  X(cudaMemGetInfo)                 \
+  X(cudaMalloc)                     \
+  X(cudaFree)                       \
+  X(cudaMemcpy)                     \
+  X(cudaMemcpyAsync)                \
+  X(cudaMemsetAsync)                \
+  X(cudaHostAlloc)                  \
+  X(cudaFreeHost)                   \
+  X(cudaPointerGetAttributes)       \
+  X(cudaStreamCreateWithFlags)      \
+  X(cudaStreamDestroy)              \
+  X(cudaStreamSynchronize)          \
+  X(cudaStreamQuery)                \
+  X(cudaStreamWaitEvent)            \
+  X(cudaEventCreateWithFlags)       \
+  X(cudaEventDestroy)               \
+  X(cudaEventRecord)                \
+  X(cudaEventSynchronize)           \
+  X(cudaEventQuery)                 \
+  X(cudaEventElapsedTime)
+
+namespace trt_refit {
+
+class CudaApi {
+ public:
+  // The process-wide instance; the first call tries to open the runtime (never throws).
+  static CudaApi& Get();
+
+  bool loaded() const { return handle_ != nullptr; }
+  std::string const& path() const { return path_; }
+  // One line per candidate that failed to open, with dlerror's reason.
+  std::vector<std::string> const& loadErrors() const { return loadErrors_; }
+  // Major version of the runtime the addon was compiled against (CUDART_VERSION / 1000).
+  static int headerMajor() { return CUDART_VERSION / 1000; }
+
+  // "cudaErrorMemoryAllocation (out of memory)".
+  std::string Describe(cudaError_t e) const;
+
+#define TRT_REFIT_DECLARE(fn) decltype(&::fn) fn = nullptr;
+  TRT_REFIT_CUDA_FUNCTIONS(TRT_REFIT_DECLARE)
+#undef TRT_REFIT_DECLARE
+
+ private:
+  CudaApi();
+  bool TryOpen(std::string const& candidate);
+  void* handle_ = nullptr;
+  std::string path_;
+  std::vector<std::string> loadErrors_;
+};
+
+// Throws NativeFailure{kCodeDevice} naming the call when `e` is an error (usable on any thread).
+void CheckCuda(cudaError_t e, char const* what);
+
+}  // namespace trt_refit
