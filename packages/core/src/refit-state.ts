@@ -198,8 +198,9 @@ export class RefitState {
   }
 
   /**
-   * Weights that must be supplied before a refit: the fusion-group components of every set weight minus what is
-   * set, plus stripped weights that are not set. Closed: supplying exactly these never makes more go missing.
+   * Weights that must be supplied before a refit: the fusion-group components of every set weight and of every
+   * stripped weight not yet refitted, minus what is set. Closed: supplying exactly these never makes more go
+   * missing (DESIGN's "plus unset stripped weights" alone is not closed when a fusion group is only partly stripped).
    * Linear in the engine's weights; cached until the next set or unset.
    */
   getMissingWeights(): string[] {
@@ -207,14 +208,18 @@ export class RefitState {
     const n = this.infos.length;
     const mark = new Uint8Array(n);
     const seen = new Set<number>();
-    for (const i of this.set.keys()) {
+    // Seeds: what is set, and stripped weights not yet refitted (they must be set, so their fusion partners
+    // must be too; seeding with them keeps the set closed when a group is only partly stripped).
+    const seed = (i: number) => {
+      mark[i] = 1;
       const r = this.find(i);
-      if (seen.has(r)) continue;
+      if (seen.has(r)) return;
       seen.add(r);
       const m = this.members.get(r);
       if (m) for (const j of m) mark[j] = 1;
-    }
-    for (const i of this.stripped) mark[i] = 1;
+    };
+    for (const i of this.set.keys()) seed(i);
+    for (const i of this.stripped) seed(i);
     for (const i of this.set.keys()) mark[i] = 0;
     const out: string[] = [];
     for (let i = 0; i < n; i++) if (mark[i]) out.push(this.infos[i]!.name);

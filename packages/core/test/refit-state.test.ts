@@ -1,0 +1,307 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CollectingErrorRecorder,
+  DataType,
+  ErrorCode,
+  MemoryLogger,
+  NULL_WEIGHTS,
+  RefitState,
+  TensorLocation,
+  WeightsRole,
+  type DeviceBuffer,
+  type WeightInfo,
+  type WeightInventory,
+  type Weights,
+} from '@trt-refit/core';
+
+const info = (name: string, count: number, layer = name.split('.')[0]!, role: WeightsRole = WeightsRole.KERNEL, dtype: DataType = DataType.FLOAT): WeightInfo => ({ name, dtype, count, dims: [count], role, layer });
+const f32 = (n: number, fill = 0): Weights => ({ type: DataType.FLOAT, values: new Float32Array(n).fill(fill), count: n });
+
+/** conv (kernel+bias) fused with bn (scale+shift); fc weight+bias fused; a lonely constant. */
+const INVENTORY: WeightInventory = {
+  weights: [
+    info('conv.w', 8, 'conv', WeightsRole.KERNEL),
+    info('conv.b', 2, 'conv', WeightsRole.BIAS),
+    info('bn.scale', 2, 'bn', WeightsRole.SCALE),
+    info('bn.shift', 2, 'bn', WeightsRole.SHIFT),
+    info('fc.w', 6, 'fc', WeightsRole.CONSTANT),
+    info('fc.b', 3, 'fc_bias', WeightsRole.CONSTANT),
+    info('emb', 4, 'emb', WeightsRole.CONSTANT),
+    info('half', 4, 'h', WeightsRole.CONSTANT, DataType.HALF),
+  ],
+  fusionGroups: [['conv.w', 'conv.b', 'bn.scale', 'bn.shift'], ['fc.w', 'fc.b', 'not.refittable']],
+  stripped: [],
+};
+
+function make(inv: WeightInventory = INVENTORY) {
+  const logger = new MemoryLogger();
+  const recorder = new CollectingErrorRecorder();
+  const state = new RefitState(inv, { logger, errorRecorder: recorder });
+  return { state, logger, recorder };
+}
+
+function fakeDevice(byteLength: number): DeviceBuffer {
+  return { byteLength, deviceId: -1, disposed: false, upload() {}, uploadAsync: async () => {}, download: () => new Uint8Array(byteLength), downloadAsync: async () => new Uint8Array(byteLength), dispose() { (this as { disposed: boolean }).disposed = true; } };
+}
+
+describe('RefitState: setNamedWeights', () => {
+  it('accepts the prototype and holds the caller buffer by reference (never a copy)', () => {
+    const { state } = make();
+    const w = f32(8, 1);
+    expect(state.setNamedWeights('conv.w', w)).toBe(true);
+    expect(state.getNamedWeights('conv.w')).toBe(w);
+    (w.values as Float32Array)[0] = 42;
+    expect((state.getNamedWeights('conv.w').values as Float32Array)[0]).toBe(42);
+  });
+  it.each([
+    ['an unknown name', 'nope', f32(8), /does not correspond to any refittable weights/],
+    ['another count', 'conv.w', f32(7), /count 7 is inconsistent with the prototype's count 8/],
+    ['another type', 'conv.w', { type: DataType.HALF, values: new Uint16Array(8), count: 8 }, /type HALF is inconsistent with the prototype's type FLOAT/],
+    ['a count that disagrees with the buffer', 'conv.w', { type: DataType.FLOAT, values: new Float32Array(2), count: 8 }, /need 32 bytes/],
+    ['an empty name', '', f32(8), /non-empty string/],
+    ['an over-long name', 'x'.repeat(4096), f32(8), /longer than 4095 bytes/],
+  ] as const)('refuses %s with false, an ERROR log line and an INVALID_ARGUMENT record', (_label, name, w, why) => {
+    const { state, logger, recorder } = make();
+    expect(state.setNamedWeights(name, w as Weights)).toBe(false);
+    expect(logger.errors().join('\n')).toMatch(why);
+    expect(recorder.getNbErrors()).toBe(1);
+    expect(recorder.getErrorCode(0)).toBe(ErrorCode.INVALID_ARGUMENT);
+    expect(recorder.getErrorDesc(0)).toMatch(why);
+  });
+  it('a refused set leaves earlier weights in place', () => {
+    const { state } = make();
+    const w = f32(8);
+    state.setNamedWeights('conv.w', w);
+    state.setNamedWeights('conv.w', f32(3));
+    expect(state.getNamedWeights('conv.w')).toBe(w);
+  });
+  it('DEVICE needs a device buffer and HOST host values', () => {
+    const { state } = make();
+    const dev = fakeDevice(64);
+    expect(state.setNamedWeights('conv.w', { type: DataType.FLOAT, values: dev, count: 8 }, TensorLocation.DEVICE)).toBe(true);
+    expect(state.getWeightsLocation('conv.w')).toBe(TensorLocation.DEVICE);
+    expect(state.getNamedWeights('conv.w').values).toBe(dev);
+    expect(state.setNamedWeights('conv.b', f32(2), TensorLocation.DEVICE)).toBe(false);
+    expect(state.setNamedWeights('conv.b', { type: DataType.FLOAT, values: fakeDevice(8), count: 2 }, TensorLocation.HOST)).toBe(false);
+    expect(state.setNamedWeights('conv.b', f32(2), 'ELSEWHERE' as TensorLocation)).toBe(false);
+  });
+  it('host and device weights mix freely', () => {
+    const { state } = make();
+    state.setNamedWeights('conv.w', { type: DataType.FLOAT, values: fakeDevice(32), count: 8 }, TensorLocation.DEVICE);
+    state.setNamedWeights('conv.b', f32(2));
+    expect(state.getWeightsLocation('conv.b')).toBe(TensorLocation.HOST);
+    expect(state.getWeightsLocation('conv.w')).toBe(TensorLocation.DEVICE);
+  });
+});
+
+describe('RefitState: get, location, unset, prototype, all', () => {
+  it('getNamedWeights and getWeightsLocation of a never-set name report an error and return null weights / HOST', () => {
+    const { state, recorder } = make();
+    expect(state.getNamedWeights('conv.w')).toBe(NULL_WEIGHTS);
+    expect(state.getWeightsLocation('conv.w')).toBe(TensorLocation.HOST);
+    expect(state.getNamedWeights('nope')).toEqual({ type: DataType.FLOAT, values: null, count: 0 });
+    expect(recorder.getNbErrors()).toBe(3);
+  });
+  it('unset is true once, then false; never-set and unknown names are false', () => {
+    const { state } = make();
+    state.setNamedWeights('emb', f32(4));
+    expect(state.unsetNamedWeights('emb')).toBe(true);
+    expect(state.unsetNamedWeights('emb')).toBe(false);
+    expect(state.unsetNamedWeights('conv.w')).toBe(false);
+    expect(state.unsetNamedWeights('nope')).toBe(false);
+    expect(state.getNamedWeights('emb').values).toBeNull();
+  });
+  it('prototypes give type and count; -1 for unknown names', () => {
+    const { state } = make();
+    expect(state.getWeightsPrototype('half')).toEqual({ type: DataType.HALF, count: 4 });
+    expect(state.getWeightsPrototype('nope').count).toBe(-1);
+    expect(state.getWeightsPrototype(undefined as unknown as string).count).toBe(-1);
+  });
+  it('getAllWeights lists the inventory in order', () => {
+    expect(make().state.getAllWeights()).toEqual(INVENTORY.weights.map((w) => w.name));
+  });
+});
+
+describe('RefitState: missing weights', () => {
+  it('nothing is missing before anything is set (engine not stripped)', () => {
+    expect(make().state.getMissingWeights()).toEqual([]);
+  });
+  it('setting one weight of a fusion group makes exactly the rest of the group missing', () => {
+    const { state } = make();
+    state.setNamedWeights('conv.w', f32(8));
+    expect(state.getMissingWeights()).toEqual(['conv.b', 'bn.scale', 'bn.shift']);
+    state.setNamedWeights('bn.shift', f32(2));
+    expect(state.getMissingWeights()).toEqual(['conv.b', 'bn.scale']);
+  });
+  it('non-refittable members of a fusion group are not reported', () => {
+    const { state } = make();
+    state.setNamedWeights('fc.b', f32(3));
+    expect(state.getMissingWeights()).toEqual(['fc.w']);
+  });
+  it('a weight outside any group never makes others missing', () => {
+    const { state } = make();
+    state.setNamedWeights('emb', f32(4));
+    expect(state.getMissingWeights()).toEqual([]);
+  });
+  it('unsetting brings missing weights back', () => {
+    const { state } = make();
+    state.setNamedWeights('fc.w', f32(6));
+    state.setNamedWeights('fc.b', f32(3));
+    expect(state.getMissingWeights()).toEqual([]);
+    state.unsetNamedWeights('fc.b');
+    expect(state.getMissingWeights()).toEqual(['fc.b']);
+  });
+  it('every stripped weight that is not set is missing; a committed refit fills them', () => {
+    const { state } = make({ ...INVENTORY, stripped: ['conv.w', 'conv.b', 'bn.scale', 'bn.shift', 'emb'] });
+    expect(state.getMissingWeights()).toEqual(['conv.w', 'conv.b', 'bn.scale', 'bn.shift', 'emb']);
+    state.setNamedWeights('emb', f32(4));
+    expect(state.getMissingWeights()).toEqual(['conv.w', 'conv.b', 'bn.scale', 'bn.shift']);
+    expect(state.isStripped('emb')).toBe(true);
+    state.commitRefit(['emb']);
+    expect(state.isStripped('emb')).toBe(false);
+    state.unsetNamedWeights('emb');
+    expect(state.getMissingWeights()).not.toContain('emb');
+    expect(state.strippedNames()).toEqual(['conv.w', 'conv.b', 'bn.scale', 'bn.shift']);
+  });
+  it('the returned list is a copy: callers cannot corrupt the cache', () => {
+    const { state } = make();
+    state.setNamedWeights('conv.w', f32(8));
+    state.getMissingWeights().length = 0;
+    expect(state.getMissingWeights()).toHaveLength(3);
+  });
+  it('overlapping groups merge into one component', () => {
+    const inv: WeightInventory = { weights: ['a', 'b', 'c', 'd'].map((n) => info(n, 1)), fusionGroups: [['a', 'b'], ['b', 'c']], stripped: [] };
+    const { state } = make(inv);
+    state.setNamedWeights('a', f32(1));
+    expect(state.getMissingWeights()).toEqual(['b', 'c']);
+  });
+});
+
+describe('RefitState: planning a refit', () => {
+  it('is refused while anything is missing, with the names, logged and recorded', () => {
+    const { state, logger, recorder } = make();
+    state.setNamedWeights('conv.w', f32(8));
+    const plan = state.planRefit();
+    expect(plan.ok).toBe(false);
+    expect(!plan.ok && plan.reasons[0]).toMatch(/3 weight\(s\) missing: conv\.b, bn\.scale, bn\.shift/);
+    expect(logger.errors().join()).toMatch(/missing/);
+    expect(recorder.getErrorCode(0)).toBe(ErrorCode.INVALID_STATE);
+  });
+  it('gives every set weight once complete (set once, refit again)', () => {
+    const { state } = make();
+    const w = f32(6);
+    state.setNamedWeights('fc.w', w);
+    state.setNamedWeights('fc.b', f32(3));
+    const first = state.planRefit();
+    expect(first.ok && first.updates.map((u) => u.name).sort()).toEqual(['fc.b', 'fc.w']);
+    const again = state.planRefit();
+    expect(again.ok && again.updates.find((u) => u.name === 'fc.w')?.weights).toBe(w);
+  });
+  it('refuses NaN in floating weights when validation is on, warns about infinities, and skips both when off', () => {
+    const { state, logger } = make();
+    state.setNamedWeights('emb', { type: DataType.FLOAT, values: new Float32Array([1, NaN, Infinity, 2]), count: 4 });
+    const plan = state.planRefit();
+    expect(plan.ok).toBe(false);
+    expect(!plan.ok && plan.reasons.join()).toMatch(/emb: 1 NaN/);
+    expect(logger.messages.some((m) => m.severity === 'WARNING' && /1 infinite/.test(m.message))).toBe(true);
+    state.setWeightsValidation(false);
+    expect(state.getWeightsValidation()).toBe(false);
+    expect(state.planRefit().ok).toBe(true);
+  });
+  it('finds NaN in HALF weights', () => {
+    const { state } = make();
+    state.setNamedWeights('half', { type: DataType.HALF, values: new Uint16Array([0x3c00, 0x7e00, 0x7c00, 0]), count: 4 });
+    const plan = state.planRefit();
+    expect(!plan.ok && plan.reasons.join()).toMatch(/half: 1 NaN/);
+  });
+  it('finds NaN in unaligned FLOAT weights', () => {
+    const { state } = make();
+    const bytes = new Uint8Array(17);
+    new DataView(bytes.buffer).setFloat32(1 + 8, NaN, true);
+    state.setNamedWeights('emb', { type: DataType.FLOAT, values: bytes.subarray(1), count: 4 });
+    expect(state.planRefit().ok).toBe(false);
+  });
+  it('refuses weights whose buffer was detached after set, and device buffers disposed after set', () => {
+    const { state } = make();
+    const values = new Float32Array(4);
+    state.setNamedWeights('emb', { type: DataType.FLOAT, values, count: 4 });
+    structuredClone(values.buffer, { transfer: [values.buffer] });
+    const plan = state.planRefit();
+    expect(!plan.ok && plan.reasons.join()).toMatch(/emb are no longer valid/);
+    state.unsetNamedWeights('emb');
+    const dev = fakeDevice(32);
+    state.setNamedWeights('conv.w', { type: DataType.FLOAT, values: dev, count: 8 }, TensorLocation.DEVICE);
+    for (const n of ['conv.b', 'bn.scale', 'bn.shift']) state.setNamedWeights(n, f32(2));
+    expect(state.planRefit().ok).toBe(true);
+    dev.dispose();
+    expect(state.planRefit().ok).toBe(false);
+  });
+});
+
+describe('RefitState: legacy layer + role API', () => {
+  it('setWeights maps (layer, role) to the named weights', () => {
+    const { state } = make();
+    expect(state.setWeights('bn', WeightsRole.SCALE, f32(2))).toBe(true);
+    expect(state.getNamedWeights('bn.scale').count).toBe(2);
+    expect(state.setWeights('bn', WeightsRole.KERNEL, f32(2))).toBe(false);
+    expect(state.setWeights('nope', WeightsRole.SCALE, f32(2))).toBe(false);
+  });
+  it('getMissing and getAll give (layer, role) pairs', () => {
+    const { state } = make();
+    state.setWeights('bn', WeightsRole.SHIFT, f32(2));
+    expect(state.getMissing()).toEqual([
+      { layerName: 'conv', role: 'KERNEL' },
+      { layerName: 'conv', role: 'BIAS' },
+      { layerName: 'bn', role: 'SCALE' },
+    ]);
+    expect(state.getAll()).toHaveLength(INVENTORY.weights.length);
+  });
+});
+
+describe('RefitState: threads, recorder, logger', () => {
+  it('max threads default to 1; below 1 or fractional is refused with INVALID_ARGUMENT', () => {
+    const { state, recorder } = make();
+    expect(state.getMaxThreads()).toBe(1);
+    expect(state.setMaxThreads(8)).toBe(true);
+    expect(state.getMaxThreads()).toBe(8);
+    expect(state.setMaxThreads(0)).toBe(false);
+    expect(state.setMaxThreads(1.5)).toBe(false);
+    expect(state.getMaxThreads()).toBe(8);
+    expect(recorder.getErrorCode(0)).toBe(ErrorCode.INVALID_ARGUMENT);
+  });
+  it('validation is on by default', () => {
+    expect(make().state.getWeightsValidation()).toBe(true);
+  });
+  it('the error recorder can be replaced and removed; the logger still hears every reason', () => {
+    const { state, logger } = make();
+    const other = new CollectingErrorRecorder();
+    state.setErrorRecorder(other);
+    expect(state.getErrorRecorder()).toBe(other);
+    state.setNamedWeights('nope', f32(1));
+    expect(other.getNbErrors()).toBe(1);
+    state.setErrorRecorder(null);
+    expect(state.getErrorRecorder()).toBeNull();
+    state.setNamedWeights('nope', f32(1));
+    expect(logger.errors()).toHaveLength(2);
+    expect(state.getLogger()).toBe(logger);
+  });
+  it('a full error recorder reports overflow instead of growing', () => {
+    const recorder = new CollectingErrorRecorder(2);
+    const state = new RefitState(INVENTORY, { errorRecorder: recorder });
+    for (let i = 0; i < 5; i++) state.setNamedWeights('nope', f32(1));
+    expect(recorder.getNbErrors()).toBe(2);
+    expect(recorder.hasOverflowed()).toBe(true);
+    recorder.clear();
+    expect(recorder.hasOverflowed()).toBe(false);
+  });
+});
+
+describe('RefitState: partly stripped fusion groups', () => {
+  it('a stripped weight fused with a weight that is not stripped brings its partner into the missing set', () => {
+    const inv: WeightInventory = { weights: [info('a', 1), info('b', 1)], fusionGroups: [['a', 'b']], stripped: ['a'] };
+    const { state } = make(inv);
+    expect(state.getMissingWeights()).toEqual(['a', 'b']);
+    state.setNamedWeights('a', f32(1));
+    expect(state.getMissingWeights()).toEqual(['b']);
+  });
+});
