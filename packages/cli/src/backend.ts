@@ -1,22 +1,28 @@
-import type { Backend } from '@trt-refit/core';
+import { BackendUnavailableError, type Backend } from '@trt-refit/core';
 import { CliError, ExitCode } from './io.js';
 
 /** Backends the CLI can use (`--backend`). */
 export const BACKEND_NAMES = ['mock', 'native'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
+const FACTORIES: Record<BackendName, { module: string; factory: string }> = {
+  mock: { module: '@trt-refit/mock-backend', factory: 'createMockBackend' },
+  native: { module: '@trt-refit/native-backend', factory: 'loadNativeBackend' },
+};
+
 /**
  * Creates the backend a command asked for. Backends are imported lazily so that `--backend mock` never loads the
- * native addon and vice versa.
+ * native addon and vice versa; a backend package that cannot provide its factory is reported as unavailable.
  */
 export async function selectBackend(name: string, options: { tensorrtVersion?: string } = {}): Promise<Backend> {
-  if (name === 'mock') {
-    const { createMockBackend } = await import('@trt-refit/mock-backend');
-    return createMockBackend(options.tensorrtVersion ? { tensorrtVersion: options.tensorrtVersion } : {});
+  if (!(BACKEND_NAMES as readonly string[]).includes(name)) {
+    throw new CliError(`--backend must be one of ${BACKEND_NAMES.join(', ')}, received ${JSON.stringify(name)}`, ExitCode.USAGE);
   }
-  if (name === 'native') {
-    const { loadNativeBackend } = await import('@trt-refit/native-backend');
-    return loadNativeBackend();
+  const { module, factory } = FACTORIES[name as BackendName];
+  const mod = (await import(module)) as Record<string, unknown>;
+  const create = mod[factory];
+  if (typeof create !== 'function') {
+    throw new BackendUnavailableError(name, [{ cause: `${module} does not provide ${factory}() in this build`, fix: `build the workspace (pnpm build) with a version of ${module} that implements it` }]);
   }
-  throw new CliError(`--backend must be one of ${BACKEND_NAMES.join(', ')}, received ${JSON.stringify(name)}`, ExitCode.USAGE);
+  return (await (create as (o: object) => Backend | Promise<Backend>)(options.tensorrtVersion ? { tensorrtVersion: options.tensorrtVersion } : {})) as Backend;
 }

@@ -107,15 +107,15 @@ Napi::Promise Settle(Napi::Env env, cudaEvent_t event, bool owns, CompletionQueu
   auto deferred = std::make_shared<Napi::Promise::Deferred>(Napi::Promise::Deferred::New(env));
   AddonData::Of(env).Completions(env).Add(
       env, event, std::move(offThread),
-      [deferred, value = std::move(value), done = std::move(done)](Napi::Env env, NativeFailure const* failure) {
-        Napi::HandleScope scope(env);
+      [deferred, value = std::move(value), done = std::move(done)](Napi::Env jsEnv, NativeFailure const* failure) {
+        Napi::HandleScope scope(jsEnv);
         if (done) done();
         if (failure) {
-          deferred->Reject(CodedError(env, failure->code, failure->message).Value());
+          deferred->Reject(CodedError(jsEnv, failure->code, failure->message).Value());
           return;
         }
         try {
-          deferred->Resolve(value ? value(env) : env.Undefined());
+          deferred->Resolve(value ? value(jsEnv) : jsEnv.Undefined());
         } catch (Napi::Error const& e) {
           deferred->Reject(e.Value());
         }
