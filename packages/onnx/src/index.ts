@@ -1,1 +1,6 @@
-export {};
+export * from './errors.js';
+export * from './onnx-dtype.js';
+export * from './external-data.js';
+export { OnnxModel, openOnnxModel, parseOnnxModel } from './onnx-model.js';
+export type { OnnxModelProto, OnnxGraphProto, OnnxNodeProto, OnnxTensorProto, OnnxTensorInfo, OnnxTensorKind } from './onnx-model.js';
+export { int64ToBigInt, int64ToSafeNumber } from './int64.js';

@@ -1,0 +1,102 @@
+import { open, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, sep } from 'node:path';
+import { ExternalDataError, OnnxModelError } from './errors.js';
+
+/** Where an external tensor's bytes are: `location` relative to the model's folder, `offset`, `length`. */
+export interface ExternalDataRef {
+  readonly location: string;
+  readonly offset: number;
+  /** undefined: to the end of the file (ONNX's `length` absent or 0). */
+  readonly length: number | undefined;
+}
+
+const KNOWN_KEYS = new Set(['location', 'offset', 'length', 'checksum']);
+const MAX_READ = 1 << 30; // fs reads are capped at 2 GiB; read big tensors in 1 GiB steps
+
+function nonNegativeInteger(tensor: string, key: string, value: string): number {
+  if (!/^\d+$/.test(value)) throw new OnnxModelError(`tensor ${tensor}: external data ${key} must be a non-negative integer, received ${JSON.stringify(value)}`, { tensor });
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new OnnxModelError(`tensor ${tensor}: external data ${key} ${value} is too large`, { tensor });
+  return n;
+}
+
+/** Validates the `external_data` key-value list of a tensor (checksum is ignored, other keys are an error). */
+export function parseExternalData(tensor: string, entries: readonly { key?: string | null; value?: string | null }[]): ExternalDataRef {
+  let location: string | undefined;
+  let offset = 0;
+  let length: number | undefined;
+  for (const { key, value } of entries) {
+    const k = key ?? '';
+    const v = value ?? '';
+    if (!KNOWN_KEYS.has(k)) throw new OnnxModelError(`tensor ${tensor}: unknown external data key ${JSON.stringify(k)} (allowed: location, offset, length, checksum)`, { tensor });
+    if (k === 'location') location = v;
+    else if (k === 'offset') offset = nonNegativeInteger(tensor, k, v);
+    else if (k === 'length') length = nonNegativeInteger(tensor, k, v) || undefined;
+  }
+  if (!location) throw new OnnxModelError(`tensor ${tensor}: external data without a location`, { tensor });
+  return { location, offset, length };
+}
+
+/**
+ * Why a location is refused, or undefined: it must be a plain relative path inside the model's folder (no absolute
+ * paths, no `..`, no in-memory markers such as `*\/_ORT_MEM_ADDR_/*`).
+ */
+export function locationProblem(location: string): string | undefined {
+  if (location.includes('\0')) return 'contains a NUL byte';
+  if (isAbsolute(location) || /^[A-Za-z]:/.test(location) || location.startsWith('\\')) return 'is an absolute path';
+  const parts = location.split(/[\\/]+/);
+  if (parts.includes('..')) return 'contains ".." (relative paths to parent folders are not allowed)';
+  if (location.includes('_ORT_MEM_ADDR_')) return 'is an in-memory location (_ORT_MEM_ADDR_), not a file';
+  return undefined;
+}
+
+/**
+ * Reads exactly one external tensor's bytes with positioned reads, after checking the location stays in
+ * `modelDir` (also through symlinks), the file exists, and the range lies inside it and has `expectedBytes`.
+ */
+export async function readExternalTensor(tensor: string, ref: ExternalDataRef, modelDir: string, expectedBytes: number): Promise<Uint8Array> {
+  const file = await resolveExternalFile(tensor, ref.location, modelDir);
+  const size = (await stat(file)).size;
+  const length = ref.length ?? size - ref.offset;
+  if (ref.offset > size || ref.offset + length > size) {
+    throw new ExternalDataError(`tensor ${tensor}: external data range [${ref.offset}, ${ref.offset + length}) runs past the end of ${ref.location} (${size} bytes)`, tensor, ref.location);
+  }
+  if (Number.isFinite(expectedBytes) && length !== expectedBytes) {
+    throw new ExternalDataError(`tensor ${tensor}: external data length ${length} does not match the ${expectedBytes} bytes its shape and type need (${ref.location})`, tensor, ref.location);
+  }
+  const out = Buffer.allocUnsafe(length);
+  const fh = await open(file, 'r');
+  try {
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await fh.read(out, done, Math.min(MAX_READ, length - done), ref.offset + done);
+      if (bytesRead === 0) throw new ExternalDataError(`tensor ${tensor}: ${ref.location} ended early (file changed while reading?)`, tensor, ref.location);
+      done += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+  return out;
+}
+
+/** The real path of an external data file, refused when it leaves the model's folder or does not exist. */
+export async function resolveExternalFile(tensor: string, location: string, modelDir: string): Promise<string> {
+  const problem = locationProblem(location);
+  if (problem) throw new ExternalDataError(`tensor ${tensor}: external data location ${JSON.stringify(location)} ${problem}`, tensor, location);
+  let dir: string;
+  let real: string;
+  try {
+    dir = await realpath(modelDir);
+  } catch {
+    throw new ExternalDataError(`tensor ${tensor}: the model folder ${modelDir} does not exist`, tensor, location);
+  }
+  try {
+    real = await realpath(join(dir, location));
+  } catch {
+    throw new ExternalDataError(`tensor ${tensor}: external data file ${location} does not exist in ${dir}`, tensor, location);
+  }
+  if (!real.startsWith(dir + sep)) {
+    throw new ExternalDataError(`tensor ${tensor}: external data file ${location} resolves to ${real}, outside the model folder ${dir}`, tensor, location);
+  }
+  return real;
+}

@@ -1,0 +1,53 @@
+import { DataType } from '@trt-refit/core';
+
+/** An ONNX `TensorProto.DataType` (1..26 as of ONNX 1.18+), with its storage facts. */
+export interface OnnxDtypeInfo {
+  readonly name: string;
+  /** Bits per element in `raw_data`; 0 for STRING (variable). */
+  readonly bits: number;
+  /** TensorRT's type after the ONNX parser's conversion (UINT8 → INT32, DOUBLE → FLOAT), or null when TensorRT has none. */
+  readonly trt: DataType | null;
+  /** Typed field that holds the values when there is no `raw_data`. */
+  readonly field: 'floatData' | 'int32Data' | 'int64Data' | 'doubleData' | 'uint64Data' | 'stringData';
+  readonly signed: boolean;
+}
+
+/**
+ * Element types by number. Types newer than onnx-proto's schema (ONNX 1.10) are handled by number here:
+ * FLOAT8* (17-20), UINT4/INT4 (21, 22), FLOAT4E2M1 (23), FLOAT8E8M0 (24), UINT2/INT2 (25, 26).
+ */
+export const ONNX_DTYPES: Readonly<Record<number, OnnxDtypeInfo>> = {
+  1: { name: 'FLOAT', bits: 32, trt: DataType.FLOAT, field: 'floatData', signed: true },
+  2: { name: 'UINT8', bits: 8, trt: DataType.INT32, field: 'int32Data', signed: false },
+  3: { name: 'INT8', bits: 8, trt: DataType.INT8, field: 'int32Data', signed: true },
+  4: { name: 'UINT16', bits: 16, trt: null, field: 'int32Data', signed: false },
+  5: { name: 'INT16', bits: 16, trt: null, field: 'int32Data', signed: true },
+  6: { name: 'INT32', bits: 32, trt: DataType.INT32, field: 'int32Data', signed: true },
+  7: { name: 'INT64', bits: 64, trt: DataType.INT64, field: 'int64Data', signed: true },
+  8: { name: 'STRING', bits: 0, trt: null, field: 'stringData', signed: false },
+  9: { name: 'BOOL', bits: 8, trt: DataType.BOOL, field: 'int32Data', signed: false },
+  10: { name: 'FLOAT16', bits: 16, trt: DataType.HALF, field: 'int32Data', signed: true },
+  11: { name: 'DOUBLE', bits: 64, trt: DataType.FLOAT, field: 'doubleData', signed: true },
+  12: { name: 'UINT32', bits: 32, trt: null, field: 'uint64Data', signed: false },
+  13: { name: 'UINT64', bits: 64, trt: null, field: 'uint64Data', signed: false },
+  14: { name: 'COMPLEX64', bits: 64, trt: null, field: 'floatData', signed: true },
+  15: { name: 'COMPLEX128', bits: 128, trt: null, field: 'doubleData', signed: true },
+  16: { name: 'BFLOAT16', bits: 16, trt: DataType.BF16, field: 'int32Data', signed: true },
+  17: { name: 'FLOAT8E4M3FN', bits: 8, trt: DataType.FP8, field: 'int32Data', signed: true },
+  18: { name: 'FLOAT8E4M3FNUZ', bits: 8, trt: null, field: 'int32Data', signed: true },
+  19: { name: 'FLOAT8E5M2', bits: 8, trt: null, field: 'int32Data', signed: true },
+  20: { name: 'FLOAT8E5M2FNUZ', bits: 8, trt: null, field: 'int32Data', signed: true },
+  21: { name: 'UINT4', bits: 4, trt: null, field: 'int32Data', signed: false },
+  22: { name: 'INT4', bits: 4, trt: DataType.INT4, field: 'int32Data', signed: true },
+  23: { name: 'FLOAT4E2M1', bits: 4, trt: DataType.FP4, field: 'int32Data', signed: true },
+  24: { name: 'FLOAT8E8M0', bits: 8, trt: DataType.E8M0, field: 'int32Data', signed: false },
+  25: { name: 'UINT2', bits: 2, trt: null, field: 'int32Data', signed: false },
+  26: { name: 'INT2', bits: 2, trt: null, field: 'int32Data', signed: true },
+};
+
+/** Bytes of `count` elements of ONNX type `dtype` in `raw_data` (sub-byte types packed, rounded up). */
+export function onnxByteLength(dtype: number, count: number): number {
+  const info = ONNX_DTYPES[dtype];
+  if (!info || info.bits === 0) return NaN;
+  return Math.ceil((count * info.bits) / 8);
+}

@@ -1,0 +1,255 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import onnxProto from 'onnx-proto';
+import type { onnx } from 'onnx-proto';
+import { OnnxModelError } from './errors.js';
+import { readExternalTensor, parseExternalData, type ExternalDataRef } from './external-data.js';
+import { int64ToBigInt, int64ToSafeNumber, type Int64Like } from './int64.js';
+import { ONNX_DTYPES, onnxByteLength } from './onnx-dtype.js';
+
+const { ModelProto } = (onnxProto as unknown as { onnx: typeof onnx }).onnx;
+
+/** Nodes, attributes and graphs as decoded from the protobuf (onnx-proto's ONNX 1.10 schema; newer fields skipped). */
+export type OnnxModelProto = onnx.ModelProto;
+export type OnnxGraphProto = onnx.IGraphProto;
+export type OnnxNodeProto = onnx.INodeProto;
+export type OnnxTensorProto = onnx.ITensorProto;
+
+/** Where a tensor came from. */
+export type OnnxTensorKind = 'initializer' | 'constant' | 'sparse_initializer';
+
+/** One tensor of a model, as listed by {@link OnnxModel.tensors}; read its bytes with {@link OnnxModel.readTensor}. */
+export interface OnnxTensorInfo {
+  readonly name: string;
+  readonly kind: OnnxTensorKind;
+  /** `graph` for the main graph, `graph/<node>.<attribute>` for subgraphs (any depth). */
+  readonly scope: string;
+  /** ONNX element type number (1..26). */
+  readonly dataType: number;
+  /** ONNX element type name, e.g. `FLOAT16`. */
+  readonly dtypeName: string;
+  readonly dims: readonly number[];
+  /** Number of elements. */
+  readonly count: number;
+  readonly storage: 'raw' | 'typed' | 'external';
+  /** Bytes of the little-endian element data (sub-byte types packed); NaN for STRING. */
+  readonly byteLength: number;
+  readonly external?: ExternalDataRef;
+  /** Set when the tensor cannot be read (sparse tensors, unknown element types). */
+  readonly unsupported?: string;
+  /** @internal the decoded proto (or a synthetic one for Constant attributes). */
+  readonly proto: OnnxTensorProto;
+}
+
+/**
+ * A decoded ONNX model: graph structure for importers, and every tensor it carries, readable lazily. Embedded
+ * `raw_data` is returned as views into the model's bytes (no copy); external data is read on demand with
+ * positioned reads of exactly the tensor's range.
+ *
+ * @example
+ * ```ts
+ * const model = await openOnnxModel('model.onnx');
+ * for (const t of model.tensors()) console.log(t.name, t.dtypeName, t.dims, (await model.readTensor(t)).byteLength);
+ * ```
+ */
+export class OnnxModel {
+  readonly irVersion: number;
+  readonly opsets: readonly { domain: string; version: number }[];
+  private list: OnnxTensorInfo[] | undefined;
+
+  /** @param modelDir folder that external data locations are relative to (default: the working directory). */
+  constructor(readonly proto: OnnxModelProto, readonly modelDir: string | undefined) {
+    this.irVersion = int64ToSafeNumber((proto.irVersion ?? 0) as Int64Like, 'ir_version');
+    this.opsets = (proto.opsetImport ?? []).map((o) => ({ domain: o.domain ?? '', version: int64ToSafeNumber((o.version ?? 0) as Int64Like, 'opset version') }));
+  }
+
+  /** The main graph. */
+  get graph(): OnnxGraphProto {
+    return this.proto.graph ?? {};
+  }
+
+  /** Every tensor: initializers of all graphs (subgraphs at any depth), Constant node values, sparse initializers. */
+  tensors(): OnnxTensorInfo[] {
+    if (!this.list) {
+      this.list = [];
+      collect(this.graph, 'graph', this.list, 0);
+    }
+    return this.list;
+  }
+
+  /**
+   * The tensor's element bytes, little-endian (sub-byte types packed two or four per byte; STRING as UTF-8 joined
+   * by NUL). A view into the model for `raw_data`, one conversion for typed fields, a positioned read for external
+   * data. Throws a typed error for unsupported or inconsistent tensors and refused external data.
+   */
+  async readTensor(info: OnnxTensorInfo): Promise<Uint8Array> {
+    if (info.unsupported) throw new OnnxModelError(`tensor ${info.name}: ${info.unsupported}`, { tensor: info.name });
+    if (info.storage === 'external') return readExternalTensor(info.name, info.external!, this.modelDir ?? process.cwd(), info.byteLength);
+    return embeddedBytes(info);
+  }
+}
+
+const MAX_DEPTH = 24; // as onnx-tensorrt's parser
+
+function collect(graph: OnnxGraphProto, scope: string, out: OnnxTensorInfo[], depth: number): void {
+  if (depth > MAX_DEPTH) throw new OnnxModelError(`subgraphs nest deeper than ${MAX_DEPTH} levels at ${scope}`);
+  for (const t of graph.initializer ?? []) out.push(describe(t, t.name ?? '', 'initializer', scope));
+  for (const s of graph.sparseInitializer ?? []) {
+    const v = s.values ?? {};
+    out.push({ ...describe(v, v.name ?? '', 'sparse_initializer', scope), unsupported: 'sparse tensors are not supported (TensorRT cannot refit them)' });
+  }
+  (graph.node ?? []).forEach((node, index) => {
+    if (node.opType === 'Constant' && (node.domain ?? '') === '') {
+      const c = constantTensor(node);
+      if (c) out.push(c.sparse ? { ...describe(c.proto, node.output?.[0] ?? '', 'sparse_initializer', scope), unsupported: 'sparse Constant values are not supported' } : describe(c.proto, node.output?.[0] ?? '', 'constant', scope));
+    }
+    for (const a of node.attribute ?? []) {
+      const sub = [...(a.g ? [a.g] : []), ...(a.graphs ?? [])];
+      sub.forEach((g, k) => collect(g, `${scope}/${node.name || `node${index}`}.${a.name ?? ''}${sub.length > 1 ? `[${k}]` : ''}`, out, depth + 1));
+    }
+  });
+}
+
+/** The tensor a Constant node produces, as TensorRT's parser reads it (value_float → FLOAT scalar, value_ints → INT64 [n], ...). */
+function constantTensor(node: OnnxNodeProto): { proto: OnnxTensorProto; sparse?: boolean } | undefined {
+  for (const a of node.attribute ?? []) {
+    switch (a.name) {
+      case 'value':
+        return a.t ? { proto: a.t } : undefined;
+      case 'sparse_value':
+        return { proto: a.sparseTensor?.values ?? {}, sparse: true };
+      case 'value_float':
+        return { proto: { dataType: 1, dims: [], floatData: [a.f ?? 0] } };
+      case 'value_floats':
+        return { proto: { dataType: 1, dims: [a.floats?.length ?? 0], floatData: a.floats ?? [] } };
+      case 'value_int':
+        return { proto: { dataType: 7, dims: [], int64Data: [a.i ?? 0] } };
+      case 'value_ints':
+        return { proto: { dataType: 7, dims: [a.ints?.length ?? 0], int64Data: a.ints ?? [] } };
+      case 'value_string':
+        return { proto: { dataType: 8, dims: [], stringData: [a.s ?? new Uint8Array()] } };
+      case 'value_strings':
+        return { proto: { dataType: 8, dims: [a.strings?.length ?? 0], stringData: a.strings ?? [] } };
+    }
+  }
+  return undefined;
+}
+
+function describe(t: OnnxTensorProto, name: string, kind: OnnxTensorKind, scope: string): OnnxTensorInfo {
+  const dataType = t.dataType ?? 0;
+  const dtype = ONNX_DTYPES[dataType];
+  const dims = (t.dims ?? []).map((d, i) => {
+    const n = int64ToSafeNumber(d as Int64Like, `dims[${i}] of tensor ${name}`);
+    if (n < 0) throw new OnnxModelError(`tensor ${name} has a negative dimension ${n}`, { tensor: name });
+    return n;
+  });
+  let count = 1;
+  for (const d of dims) {
+    count *= d;
+    if (!Number.isSafeInteger(count)) throw new OnnxModelError(`tensor ${name}: the product of its dims overflows`, { tensor: name });
+  }
+  const base = { name, kind, scope, dataType, dtypeName: dtype?.name ?? `UNKNOWN(${dataType})`, dims, count, proto: t };
+  if (!dtype) return { ...base, storage: 'typed', byteLength: NaN, unsupported: `element type ${dataType} is not an ONNX type this reader knows` };
+  const byteLength = onnxByteLength(dataType, count);
+  if (t.dataLocation === 1) return { ...base, storage: 'external', byteLength, external: parseExternalData(name, t.externalData ?? []) };
+  return { ...base, storage: t.rawData && t.rawData.length > 0 ? 'raw' : count === 0 || typedLength(t, dtype.field) > 0 ? 'typed' : 'raw', byteLength };
+}
+
+function typedLength(t: OnnxTensorProto, field: string): number {
+  return ((t as Record<string, unknown>)[field] as unknown[] | undefined)?.length ?? 0;
+}
+
+function embeddedBytes(info: OnnxTensorInfo): Uint8Array {
+  const t = info.proto;
+  const dtype = ONNX_DTYPES[info.dataType]!;
+  const fail = (why: string) => new OnnxModelError(`tensor ${info.name} (${info.dtypeName}, dims [${info.dims.join(', ')}]): ${why}`, { tensor: info.name });
+  if (dtype.bits === 0) {
+    const strings = t.stringData ?? [];
+    if (strings.length !== info.count) throw fail(`${strings.length} strings for ${info.count} elements`);
+    return joinStrings(strings);
+  }
+  const raw = t.rawData;
+  if (raw && raw.length > 0) {
+    if (raw.length !== info.byteLength) throw fail(`raw_data has ${raw.length} bytes, the shape needs ${info.byteLength}`);
+    return raw;
+  }
+  return typedToBytes(t, info, dtype.field, fail);
+}
+
+function joinStrings(strings: Uint8Array[]): Uint8Array {
+  const total = strings.reduce((s, x) => s + x.length, 0) + Math.max(0, strings.length - 1);
+  const out = new Uint8Array(total);
+  let o = 0;
+  strings.forEach((s, i) => {
+    if (i) out[o++] = 0;
+    out.set(s, o);
+    o += s.length;
+  });
+  return out;
+}
+
+/** One bulk conversion of a typed field into little-endian element bytes. */
+function typedToBytes(t: OnnxTensorProto, info: OnnxTensorInfo, field: string, fail: (why: string) => Error): Uint8Array {
+  const bits = ONNX_DTYPES[info.dataType]!.bits;
+  const values = ((t as Record<string, unknown>)[field] as unknown[] | undefined) ?? [];
+  // Sub-byte and complex types pack several elements per stored value.
+  const perValue = bits < 8 ? 8 / bits : info.dataType === 14 || info.dataType === 15 ? 0.5 : 1;
+  const expected = Math.ceil(info.count / perValue);
+  if (values.length !== expected) throw fail(`${field} has ${values.length} values, the shape needs ${expected}`);
+  const out = new Uint8Array(info.byteLength);
+  const view = new DataView(out.buffer);
+  const width = bits < 8 ? 1 : bits / 8 / (info.dataType === 14 || info.dataType === 15 ? 2 : 1);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    const o = i * width;
+    switch (field) {
+      case 'floatData':
+        view.setFloat32(o, v as number, true);
+        break;
+      case 'doubleData':
+        view.setFloat64(o, v as number, true);
+        break;
+      case 'int64Data':
+        view.setBigInt64(o, int64ToBigInt(v as Int64Like), true);
+        break;
+      case 'uint64Data':
+        if (width === 4) view.setUint32(o, Number(BigInt.asUintN(32, int64ToBigInt(v as Int64Like))), true);
+        else view.setBigUint64(o, BigInt.asUintN(64, int64ToBigInt(v as Int64Like)), true);
+        break;
+      default: {
+        // int32_data: one element per value (bit patterns for FLOAT16/BFLOAT16), or one packed byte for sub-byte types.
+        const n = v as number;
+        if (width === 1) view.setUint8(o, n & 0xff);
+        else if (width === 2) view.setUint16(o, n & 0xffff, true);
+        else view.setInt32(o, n, true);
+      }
+    }
+  }
+  return out;
+}
+
+/** Decodes a model from bytes; `modelPath` (the .onnx file) anchors external data. */
+export function parseOnnxModel(bytes: Uint8Array, options: { modelPath?: string } = {}): OnnxModel {
+  if (!(bytes instanceof Uint8Array)) throw new OnnxModelError('parseOnnxModel: bytes must be a Uint8Array');
+  let proto: OnnxModelProto;
+  try {
+    proto = ModelProto.decode(bytes);
+  } catch (e) {
+    throw new OnnxModelError(`not a valid ONNX model: ${(e as Error).message}`, {}, { cause: e });
+  }
+  if (!proto.graph) throw new OnnxModelError('not a valid ONNX model: it has no graph');
+  const model = new OnnxModel(proto, options.modelPath ? dirname(resolve(options.modelPath)) : undefined);
+  model.tensors(); // validates dims and external-data keys up front
+  return model;
+}
+
+/** Reads and decodes an ONNX file; external data stays on disk until read. */
+export async function openOnnxModel(path: string): Promise<OnnxModel> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new OnnxModelError(`cannot read ${path}: ${(e as Error).message}`, { file: path }, { cause: e });
+  }
+  return parseOnnxModel(bytes, { modelPath: path });
+}
