@@ -1,6 +1,7 @@
-import { open, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, sep } from 'node:path';
 import { ExternalDataError, OnnxModelError } from './errors.js';
+import { readRange } from './read-range.js';
 
 /** Where an external tensor's bytes are: `location` relative to the model's folder, `offset`, `length`. */
 export interface ExternalDataRef {
@@ -11,7 +12,6 @@ export interface ExternalDataRef {
 }
 
 const KNOWN_KEYS = new Set(['location', 'offset', 'length', 'checksum']);
-const MAX_READ = 1 << 30; // fs reads are capped at 2 GiB; read big tensors in 1 GiB steps
 
 function nonNegativeInteger(tensor: string, key: string, value: string): number {
   if (!/^\d+$/.test(value)) throw new OnnxModelError(`tensor ${tensor}: external data ${key} must be a non-negative integer, received ${JSON.stringify(value)}`, { tensor });
@@ -64,19 +64,7 @@ export async function readExternalTensor(tensor: string, ref: ExternalDataRef, m
   if (Number.isFinite(expectedBytes) && length !== expectedBytes) {
     throw new ExternalDataError(`tensor ${tensor}: external data length ${length} does not match the ${expectedBytes} bytes its shape and type need (${ref.location})`, tensor, ref.location);
   }
-  const out = Buffer.allocUnsafe(length);
-  const fh = await open(file, 'r');
-  try {
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await fh.read(out, done, Math.min(MAX_READ, length - done), ref.offset + done);
-      if (bytesRead === 0) throw new ExternalDataError(`tensor ${tensor}: ${ref.location} ended early (file changed while reading?)`, tensor, ref.location);
-      done += bytesRead;
-    }
-  } finally {
-    await fh.close();
-  }
-  return out;
+  return readRange(file, ref.offset, length, () => new ExternalDataError(`tensor ${tensor}: ${ref.location} ended early (file changed while reading?)`, tensor, ref.location));
 }
 
 /** The real path of an external data file, refused when it leaves the model's folder or does not exist. */

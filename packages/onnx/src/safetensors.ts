@@ -1,0 +1,134 @@
+import { open } from 'node:fs/promises';
+import { OnnxModelError } from './errors.js';
+import { readRange } from './read-range.js';
+
+/** safetensors dtypes and their element sizes in bits. */
+export const SAFETENSORS_DTYPES: Readonly<Record<string, number>> = {
+  BOOL: 8, U8: 8, I8: 8, F8_E4M3: 8, F8_E5M2: 8, F8_E8M0: 8, I16: 16, U16: 16, F16: 16, BF16: 16,
+  I32: 32, U32: 32, F32: 32, I64: 64, U64: 64, F64: 64, F4: 4,
+};
+
+/** Largest header accepted (safetensors' own reference implementation caps it at 100 MB). */
+export const MAX_SAFETENSORS_HEADER = 100_000_000;
+
+/** One tensor of a safetensors file. */
+export interface SafetensorsTensor {
+  readonly name: string;
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly byteLength: number;
+  /** Offset of the data in the file. */
+  readonly fileOffset: number;
+}
+
+/** A safetensors file's tensors; data is read lazily (file) or viewed without copy (bytes). */
+export interface Safetensors {
+  readonly tensors: readonly SafetensorsTensor[];
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Little-endian element bytes of one tensor. */
+  read(name: string): Promise<Uint8Array>;
+}
+
+const fail = (why: string) => new OnnxModelError(`not a valid safetensors file: ${why}`);
+
+/** Validates a safetensors header (JSON) against the size of the file it came from. */
+function parseHeader(headerBytes: Uint8Array, dataStart: number, fileSize: number): { tensors: SafetensorsTensor[]; metadata: Record<string, string> } {
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
+  } catch (e) {
+    throw fail(`the header is not UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw fail('the header is not a JSON object');
+  const dataSize = fileSize - dataStart;
+  const tensors: SafetensorsTensor[] = [];
+  let metadata: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (raw === null || typeof raw !== 'object' || Object.values(raw).some((v) => typeof v !== 'string')) throw fail('__metadata__ must map strings to strings');
+      metadata = raw as Record<string, string>;
+      continue;
+    }
+    const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (t === null || typeof t !== 'object') throw fail(`tensor ${name} is not an object`);
+    const bits = typeof t.dtype === 'string' ? SAFETENSORS_DTYPES[t.dtype] : undefined;
+    if (bits === undefined) throw fail(`tensor ${name} has an unknown dtype ${JSON.stringify(t.dtype)}`);
+    if (!Array.isArray(t.shape) || t.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw fail(`tensor ${name} has an invalid shape ${JSON.stringify(t.shape)}`);
+    let count = 1;
+    for (const d of t.shape as number[]) {
+      count *= d;
+      if (!Number.isSafeInteger(count)) throw fail(`tensor ${name}: the product of its shape overflows`);
+    }
+    const offs = t.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0) || offs[0] > offs[1]) {
+      throw fail(`tensor ${name} has invalid data_offsets ${JSON.stringify(offs)}`);
+    }
+    const [begin, end] = offs as [number, number];
+    if (end > dataSize) throw fail(`tensor ${name} ends at ${end}, past the ${dataSize} bytes of data`);
+    const need = Math.ceil((count * bits) / 8);
+    if (end - begin !== need) throw fail(`tensor ${name} has ${end - begin} bytes, its dtype ${t.dtype as string} and shape [${(t.shape as number[]).join(', ')}] need ${need}`);
+    tensors.push({ name, dtype: t.dtype as string, shape: t.shape as number[], byteLength: need, fileOffset: dataStart + begin });
+  }
+  const sorted = [...tensors].sort((a, b) => a.fileOffset - b.fileOffset);
+  for (let i = 1; i < sorted.length; i++) {
+    const prev = sorted[i - 1]!;
+    if (sorted[i]!.fileOffset < prev.fileOffset + prev.byteLength) throw fail(`tensors ${prev.name} and ${sorted[i]!.name} overlap`);
+  }
+  return { tensors, metadata };
+}
+
+function headerLength(prefix: Uint8Array, fileSize: number): number {
+  if (fileSize < 8) throw fail(`the file has ${fileSize} bytes, fewer than the 8-byte header length`);
+  const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(MAX_SAFETENSORS_HEADER)) throw fail(`the header claims ${n} bytes, more than the ${MAX_SAFETENSORS_HEADER} allowed`);
+  if (Number(n) + 8 > fileSize) throw fail(`the header claims ${n} bytes but the file has ${fileSize}`);
+  return Number(n);
+}
+
+/**
+ * Parses a safetensors file held in memory; tensor data are views into `bytes` (no copy).
+ * @throws OnnxModelError (code INVALID_MODEL) for a damaged file: oversized or malformed header, unknown dtypes,
+ * offsets outside the file, overlapping tensors, sizes that disagree with shapes.
+ */
+export function parseSafetensors(bytes: Uint8Array): Safetensors {
+  const n = headerLength(bytes, bytes.length);
+  const { tensors, metadata } = parseHeader(bytes.subarray(8, 8 + n), 8 + n, bytes.length);
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  return {
+    tensors,
+    metadata,
+    read: async (name) => {
+      const t = byName.get(name);
+      if (!t) throw new OnnxModelError(`safetensors has no tensor ${name}`);
+      return bytes.subarray(t.fileOffset, t.fileOffset + t.byteLength);
+    },
+  };
+}
+
+/** Opens a safetensors file: reads only the header now, and each tensor's range when asked. */
+export async function openSafetensors(path: string): Promise<Safetensors> {
+  const fh = await open(path, 'r').catch((e: Error) => {
+    throw new OnnxModelError(`cannot open ${path}: ${e.message}`);
+  });
+  try {
+    const size = (await fh.stat()).size;
+    const prefix = Buffer.alloc(8);
+    await fh.read(prefix, 0, Math.min(8, size), 0);
+    const n = headerLength(prefix, size);
+    const header = Buffer.allocUnsafe(n);
+    await fh.read(header, 0, n, 8);
+    const { tensors, metadata } = parseHeader(header, 8 + n, size);
+    const byName = new Map(tensors.map((t) => [t.name, t]));
+    return {
+      tensors,
+      metadata,
+      read: async (name) => {
+        const t = byName.get(name);
+        if (!t) throw new OnnxModelError(`${path} has no tensor ${name}`);
+        return readRange(path, t.fileOffset, t.byteLength, () => new OnnxModelError(`${path} ended early while reading ${name}`));
+      },
+    };
+  } finally {
+    await fh.close();
+  }
+}

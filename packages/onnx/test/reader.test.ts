@@ -1,0 +1,330 @@
+import { readdirSync, existsSync, statSync, writeFileSync, copyFileSync, symlinkSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TrtRefitErrorCode, isTrtRefitError } from '@trt-refit/core';
+import { openOnnxModel, parseOnnxModel, writeOnnxModel, ONNX_DTYPES, onnxByteLength, type OnnxTensorInfo } from '@trt-refit/onnx';
+import { fixture, fixtureBytes, f32, halfToFloat, replaceAll, tmp, toF32 } from './helpers.js';
+
+const CONVBN_INITIALIZERS = ['c1.weight', 'c1.bias', 'b1.weight', 'b1.bias', 'b1.running_mean', 'b1.running_var', 'c2.weight', 'b2.weight', 'b2.bias', 'b2.running_mean', 'b2.running_var', 'fc.weight', 'fc.bias'];
+
+async function valuesByName(path: string): Promise<Map<string, { info: OnnxTensorInfo; bytes: Uint8Array }>> {
+  const m = await openOnnxModel(path);
+  const out = new Map<string, { info: OnnxTensorInfo; bytes: Uint8Array }>();
+  for (const t of m.tensors()) out.set(t.name, { info: t, bytes: await m.readTensor(t) });
+  return out;
+}
+
+describe('ONNX reader on the fixtures', () => {
+  it('lists convbn_a: 13 float32 initializers with their shapes, and the GELU constants of the Constant nodes', async () => {
+    const m = await openOnnxModel(fixture('convbn/convbn_a.onnx'));
+    const inits = m.tensors().filter((t) => t.kind === 'initializer');
+    expect(inits.map((t) => t.name)).toEqual(CONVBN_INITIALIZERS);
+    expect(inits.every((t) => t.dtypeName === 'FLOAT' && t.storage === 'raw' && t.scope === 'graph')).toBe(true);
+    expect(inits.find((t) => t.name === 'c1.weight')?.dims).toEqual([8, 3, 3, 3]);
+    expect(inits.find((t) => t.name === 'fc.weight')?.dims).toEqual([10, 16]);
+    const constants = m.tensors().filter((t) => t.kind === 'constant');
+    expect(constants.length).toBe(3);
+    const values = await Promise.all(constants.map(async (c) => toF32(await m.readTensor(c))[0]!));
+    expect(values.map((v) => Math.round(v * 1e4) / 1e4).sort()).toEqual([0.5, 1, 1.4142].sort());
+    expect(m.irVersion).toBe(8);
+    expect(m.opsets).toEqual([{ domain: '', version: 17 }]);
+  });
+
+  it('embedded raw_data is a view into the model bytes, not a copy', async () => {
+    const bytes = fixtureBytes('convbn/convbn_a.onnx');
+    const m = parseOnnxModel(bytes);
+    const t = m.tensors().find((x) => x.name === 'c1.weight')!;
+    const data = await m.readTensor(t);
+    expect(data.buffer).toBe(bytes.buffer);
+    expect(data.byteLength).toBe(8 * 3 * 3 * 3 * 4);
+  });
+
+  it('external data (convbn_a_ext) reads the same bytes as the embedded model', async () => {
+    const a = await valuesByName(fixture('convbn/convbn_a.onnx'));
+    const ext = await valuesByName(fixture('convbn/convbn_a_ext.onnx'));
+    expect([...ext.values()].filter((v) => v.info.storage === 'external').length).toBeGreaterThan(5);
+    for (const name of CONVBN_INITIALIZERS) expect(Buffer.from(ext.get(name)!.bytes).equals(Buffer.from(a.get(name)!.bytes)), name).toBe(true);
+  });
+
+  it('the dynamo export (other layout, .data sidecar) reads, and its classifier weights equal the TorchScript export', async () => {
+    const a = await valuesByName(fixture('convbn/convbn_a.onnx'));
+    const d = await valuesByName(fixture('convbn/convbn_a_dynamo.onnx'));
+    expect([...d.values()].some((v) => v.info.storage === 'external')).toBe(true);
+    // dynamo folds BatchNormalization into the convolutions, so only the Gemm weights are the same tensors
+    for (const name of ['fc.weight', 'fc.bias']) expect(Buffer.from(d.get(name)!.bytes).equals(Buffer.from(a.get(name)!.bytes)), name).toBe(true);
+  });
+
+  it('float16 initializers read as FLOAT16 with values close to the float32 model', async () => {
+    const a = await valuesByName(fixture('convbn/convbn_a.onnx'));
+    const h = await valuesByName(fixture('convbn/convbn_a_fp16_initializers.onnx'));
+    for (const name of CONVBN_INITIALIZERS) {
+      const half = h.get(name)!;
+      expect(half.info.dtypeName).toBe('FLOAT16');
+      const f = toF32(a.get(name)!.bytes);
+      const dv = new DataView(half.bytes.buffer, half.bytes.byteOffset, half.bytes.byteLength);
+      for (let i = 0; i < f.length; i++) expect(Math.abs(halfToFloat(dv.getUint16(2 * i, true)) - f[i]!)).toBeLessThanOrEqual(Math.abs(f[i]!) * 1e-3 + 1e-4);
+    }
+  });
+
+  it('tinyxf: 12 initializers and 60 Constant nodes (INT64 shape constants and FLOAT scalars)', async () => {
+    const m = await openOnnxModel(fixture('tinyxf/tinyxf_a.onnx'));
+    expect(m.tensors().filter((t) => t.kind === 'initializer')).toHaveLength(12);
+    expect(m.tensors().filter((t) => t.kind === 'constant')).toHaveLength(60);
+    expect(m.tensors().find((t) => t.name === 'attn.in_proj_weight')?.dims).toEqual([96, 32]);
+    for (const t of m.tensors()) expect((await m.readTensor(t)).byteLength).toBe(t.byteLength);
+  });
+});
+
+describe('every element type, raw and typed', () => {
+  const count = 5;
+  const typedFor = (dt: number, bytes: Uint8Array): { field: 'floatData' | 'int32Data' | 'int64Data' | 'doubleData' | 'uint64Data'; values: (number | bigint)[] } | undefined => {
+    const info = ONNX_DTYPES[dt]!;
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (info.bits === 0) return undefined;
+    switch (info.field) {
+      case 'floatData':
+        return { field: 'floatData', values: Array.from({ length: bytes.length / 4 }, (_, i) => dv.getFloat32(4 * i, true)) };
+      case 'doubleData':
+        return { field: 'doubleData', values: Array.from({ length: bytes.length / 8 }, (_, i) => dv.getFloat64(8 * i, true)) };
+      case 'int64Data':
+        return { field: 'int64Data', values: Array.from({ length: bytes.length / 8 }, (_, i) => dv.getBigInt64(8 * i, true)) };
+      case 'uint64Data':
+        return info.bits === 32
+          ? { field: 'uint64Data', values: Array.from({ length: bytes.length / 4 }, (_, i) => dv.getUint32(4 * i, true)) }
+          : { field: 'uint64Data', values: Array.from({ length: bytes.length / 8 }, (_, i) => dv.getBigUint64(8 * i, true)) };
+      default: {
+        const w = info.bits >= 8 ? info.bits / 8 : 1;
+        const signed = info.name === 'INT32';
+        return { field: 'int32Data', values: Array.from({ length: bytes.length / w }, (_, i) => (w === 1 ? dv.getUint8(i) : w === 2 ? dv.getUint16(2 * i, true) : signed ? dv.getInt32(4 * i, true) : dv.getUint32(4 * i, true))) };
+      }
+    }
+  };
+  const numeric = Object.keys(ONNX_DTYPES).map(Number).filter((d) => ONNX_DTYPES[d]!.bits > 0);
+
+  it.each(numeric.map((d) => [ONNX_DTYPES[d]!.name, d] as const))('%s: raw_data, typed field and external data give the same bytes', async (_n, dt) => {
+    const len = onnxByteLength(dt, count);
+    const bytes = new Uint8Array(len).map((_, i) => (i * 37 + 11) & 0xff);
+    if (dt === 1 || dt === 11 || dt === 14 || dt === 15) {
+      // keep floats finite so the typed-field round trip is exact
+      const dv = new DataView(bytes.buffer);
+      const w = dt === 1 || dt === 14 ? 4 : 8;
+      for (let i = 0; i < len / w; i++) w === 4 ? dv.setFloat32(4 * i, i + 0.25, true) : dv.setFloat64(8 * i, i + 0.25, true);
+    }
+    const typed = typedFor(dt, bytes)!;
+    const dir = tmp();
+    const { model, externalData } = writeOnnxModel({
+      nodes: [],
+      initializers: [
+        { name: 'raw', dataType: dt, dims: [count], raw: bytes },
+        { name: 'typed', dataType: dt, dims: [count], typed },
+        { name: 'ext', dataType: dt, dims: [count], raw: bytes, external: true },
+      ],
+      externalDataFile: 'm.data',
+    });
+    writeFileSync(join(dir, 'm.onnx'), model);
+    writeFileSync(join(dir, 'm.data'), externalData!);
+    const m = await openOnnxModel(join(dir, 'm.onnx'));
+    const got = await Promise.all(m.tensors().map(async (t) => [t.name, t.storage, Buffer.from(await m.readTensor(t)).toString('hex')]));
+    const hex = Buffer.from(bytes).toString('hex');
+    expect(got).toEqual([['raw', 'raw', hex], ['typed', 'typed', hex], ['ext', 'external', hex]]);
+  });
+
+  it('STRING tensors read as UTF-8 joined by NUL', async () => {
+    const { model } = writeOnnxModel({ nodes: [], initializers: [{ name: 's', dataType: 8, dims: [2], typed: { field: 'stringData', values: [Buffer.from('hé'), Buffer.from('x')] } }] });
+    const m = parseOnnxModel(model);
+    expect(Buffer.from(await m.readTensor(m.tensors()[0]!)).toString()).toBe('hé\0x');
+  });
+
+  it('empty tensors read as zero bytes', async () => {
+    const { model } = writeOnnxModel({ nodes: [], initializers: [{ name: 'e', dataType: 1, dims: [0, 3] }] });
+    const m = parseOnnxModel(model);
+    expect((await m.readTensor(m.tensors()[0]!)).byteLength).toBe(0);
+  });
+
+  it('a typed field with the wrong number of values is a typed error naming the tensor', async () => {
+    const { model } = writeOnnxModel({ nodes: [], initializers: [{ name: 'bad', dataType: 1, dims: [3], typed: { field: 'floatData', values: [1, 2] } }] });
+    const m = parseOnnxModel(model);
+    await expect(m.readTensor(m.tensors()[0]!)).rejects.toThrow(/tensor bad .*floatData has 2 values, the shape needs 3/);
+  });
+
+  it('raw_data of the wrong length is a typed error', async () => {
+    const { model } = writeOnnxModel({ nodes: [], initializers: [{ name: 'bad', dataType: 1, dims: [3], raw: f32(1, 2) }] });
+    const m = parseOnnxModel(model);
+    await expect(m.readTensor(m.tensors()[0]!)).rejects.toMatchObject({ code: TrtRefitErrorCode.INVALID_MODEL });
+  });
+
+  it('dims beyond 2^53 are refused, never narrowed', () => {
+    const { model } = writeOnnxModel({ nodes: [], initializers: [{ name: 'huge', dataType: 1, dims: [2 ** 53 + 2] }] });
+    expect(() => parseOnnxModel(model)).toThrow(/beyond what can be handled exactly/);
+  });
+  it('dims whose product overflows are refused', () => {
+    const { model } = writeOnnxModel({ nodes: [], initializers: [{ name: 'big', dataType: 1, dims: [2 ** 30, 2 ** 30, 2 ** 30] }] });
+    expect(() => parseOnnxModel(model)).toThrow(/product of its dims overflows/);
+  });
+});
+
+describe('Constant nodes, sparse tensors and subgraphs', () => {
+  const model = writeOnnxModel({
+    nodes: [
+      { opType: 'Constant', inputs: [], outputs: ['cf'], attributes: { value_float: { float: 2.5 } } },
+      { opType: 'Constant', inputs: [], outputs: ['cfs'], attributes: { value_floats: { floats: [1.5, 2.5] } } },
+      { opType: 'Constant', inputs: [], outputs: ['ci'], attributes: { value_int: 7 } },
+      { opType: 'Constant', inputs: [], outputs: ['cis'], attributes: { value_ints: [1, -2, 3] } },
+      { opType: 'Constant', inputs: [], outputs: ['ct'], attributes: { value: { tensor: { name: 'ignored', dataType: 1, dims: [2], raw: f32(3, 4) } } } },
+      {
+        opType: 'If',
+        name: 'if0',
+        inputs: ['cond'],
+        outputs: ['y'],
+        attributes: {
+          then_branch: {
+            graph: {
+              nodes: [{ opType: 'Loop', name: 'loop0', inputs: [], outputs: [], attributes: { body: { graph: { nodes: [], initializers: [{ name: 'deep', dataType: 1, dims: [1], raw: f32(9) }] } } } }],
+              initializers: [{ name: 'then_w', dataType: 1, dims: [1], raw: f32(5) }],
+            },
+          },
+          else_branch: { graph: { nodes: [{ opType: 'Constant', inputs: [], outputs: ['else_c'], attributes: { value_float: { float: 1 } } }] } },
+        },
+      },
+    ],
+  }).model;
+
+  it('lists Constant values as TensorRT reads them (value_float → FLOAT scalar, value_ints → INT64 [n])', async () => {
+    const m = parseOnnxModel(model);
+    const by = new Map(m.tensors().map((t) => [t.name, t]));
+    expect(by.get('cf')).toMatchObject({ kind: 'constant', dtypeName: 'FLOAT', dims: [] });
+    expect(by.get('cfs')).toMatchObject({ dtypeName: 'FLOAT', dims: [2] });
+    expect(by.get('ci')).toMatchObject({ dtypeName: 'INT64', dims: [] });
+    expect(by.get('cis')).toMatchObject({ dtypeName: 'INT64', dims: [3] });
+    expect(Array.from(new BigInt64Array(new Uint8Array(await m.readTensor(by.get('cis')!)).buffer))).toEqual([1n, -2n, 3n]);
+    expect(Array.from(toF32(await m.readTensor(by.get('ct')!)))).toEqual([3, 4]);
+    expect(Array.from(toF32(await m.readTensor(by.get('cf')!)))).toEqual([2.5]);
+  });
+
+  it('walks subgraphs at any depth and names their scope', () => {
+    const by = new Map(parseOnnxModel(model).tensors().map((t) => [t.name, t]));
+    expect(by.get('then_w')?.scope).toBe('graph/if0.then_branch');
+    expect(by.get('deep')?.scope).toBe('graph/if0.then_branch/loop0.body');
+    expect(by.get('else_c')).toMatchObject({ kind: 'constant', scope: 'graph/if0.else_branch' });
+  });
+});
+
+describe('damaged models', () => {
+  const bytes = fixtureBytes('convbn/convbn_a.onnx');
+  it('garbage and empty input give a typed error', () => {
+    for (const bad of [new Uint8Array(64).fill(0xff), new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]), new Uint8Array(0)]) {
+      expect(() => parseOnnxModel(bad)).toThrow(expect.objectContaining({ code: TrtRefitErrorCode.INVALID_MODEL }));
+    }
+  });
+  it('every truncation either fails with a typed error or yields a model whose tensors all read or fail typed', async () => {
+    for (let len = 0; len < bytes.length; len += 37) {
+      let m;
+      try {
+        m = parseOnnxModel(bytes.subarray(0, len));
+      } catch (e) {
+        expect(isTrtRefitError(e), `length ${len}: ${String(e)}`).toBe(true);
+        continue;
+      }
+      for (const t of m.tensors()) await m.readTensor(t).catch((e: unknown) => expect(isTrtRefitError(e)).toBe(true));
+    }
+  });
+  it('a forged length never allocates beyond the input', () => {
+    // field 7 (graph), wire type 2, length 2^31 - 1, then nothing
+    const forged = new Uint8Array([0x3a, 0xff, 0xff, 0xff, 0xff, 0x07, 1, 2, 3]);
+    const before = process.memoryUsage().arrayBuffers;
+    expect(() => parseOnnxModel(forged)).toThrow(expect.objectContaining({ code: TrtRefitErrorCode.INVALID_MODEL }));
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1 << 20);
+  });
+});
+
+describe('external data is confined to the model folder', () => {
+  const ext = fixtureBytes('convbn/convbn_a_ext.onnx');
+  const attempt = async (model: Uint8Array, prepare?: (dir: string) => void) => {
+    const dir = tmp();
+    copyFileSync(fixture('convbn/convbn_a_ext.weights'), join(dir, 'convbn_a_ext.weights'));
+    prepare?.(dir);
+    writeFileSync(join(dir, 'm.onnx'), model);
+    const m = await openOnnxModel(join(dir, 'm.onnx'));
+    const t = m.tensors().find((x) => x.storage === 'external')!;
+    return m.readTensor(t);
+  };
+  it.each([
+    ['a parent path', '../convbn_a_ext.weig', /"\.\.\/convbn_a_ext\.weig" contains "\.\."/],
+    ['an absolute path', '/etc/a_ext.weights00', /is an absolute path/],
+    ['an in-memory location', '_ORT_MEM_ADDR_/weigh', /in-memory location/],
+    ['a missing file', 'convbn_a_ext.weightz', /convbn_a_ext\.weightz does not exist/],
+  ])('refuses %s, naming tensor and file', async (_l, location, why) => {
+    const err = await attempt(replaceAll(ext, 'convbn_a_ext.weights', location)).then(() => undefined, (e: unknown) => e as { code: string; message: string; details: { tensor: string; file: string } });
+    expect(err?.code).toBe(TrtRefitErrorCode.EXTERNAL_DATA);
+    expect(err?.message).toMatch(why);
+    expect(err?.message).toMatch(/^tensor \S+/);
+    expect(err?.details.file).toBe(location);
+  });
+  it('refuses a symlink that leaves the folder', async () => {
+    const outside = tmp();
+    copyFileSync(fixture('convbn/convbn_a_ext.weights'), join(outside, 'w'));
+    await expect(
+      attempt(replaceAll(ext, 'convbn_a_ext.weights', 'link/convbn_a_ext.wx'), (dir) => {
+        mkdirSync(join(dir, 'link'));
+        symlinkSync(join(outside, 'w'), join(dir, 'link', 'convbn_a_ext.wx'));
+      }),
+    ).rejects.toThrow(/outside the model folder/);
+  });
+  it('accepts a symlink that stays inside the folder', async () => {
+    const data = await attempt(replaceAll(ext, 'convbn_a_ext.weights', 'link/convbn_a_ext.wx'), (dir) => {
+      mkdirSync(join(dir, 'link'));
+      symlinkSync(join(dir, 'convbn_a_ext.weights'), join(dir, 'link', 'convbn_a_ext.wx'));
+    });
+    expect(data.byteLength).toBeGreaterThan(0);
+  });
+  it('refuses a range past the end of the file', async () => {
+    await expect(attempt(ext, (dir) => writeFileSync(join(dir, 'convbn_a_ext.weights'), new Uint8Array(100)))).rejects.toThrow(/runs past the end of convbn_a_ext\.weights/);
+  });
+  it('refuses unknown external-data keys and bad offsets', () => {
+    expect(() => parseOnnxModel(replaceAll(ext, 'offset', 'offsex'))).toThrow(/unknown external data key "offsex"/);
+  });
+  it('without a model path, locations resolve against the working directory', async () => {
+    const m = parseOnnxModel(ext);
+    await expect(m.readTensor(m.tensors().find((t) => t.storage === 'external')!)).rejects.toMatchObject({ code: TrtRefitErrorCode.EXTERNAL_DATA });
+  });
+});
+
+describe('third-party corpus (../shared/corpus)', () => {
+  const corpus = fixture('../../shared/corpus');
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d)) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (p.endsWith('.onnx')) files.push(p);
+    }
+  };
+  if (existsSync(corpus)) walk(corpus);
+  it.skipIf(files.length === 0)(`every tensor of every corpus model reads, or fails with a typed error (${files.length} models)`, async () => {
+    let tensors = 0;
+    let typedFailures = 0;
+    for (const f of files) {
+      let m;
+      try {
+        m = await openOnnxModel(f);
+      } catch (e) {
+        expect(isTrtRefitError(e), `${f}: ${String(e)}`).toBe(true);
+        typedFailures++;
+        continue;
+      }
+      for (const t of m.tensors()) {
+        tensors++;
+        await m.readTensor(t).then(
+          (b) => expect(Number.isNaN(t.byteLength) || b.byteLength === t.byteLength).toBe(true),
+          (e: unknown) => {
+            expect(isTrtRefitError(e), `${f} ${t.name}: ${String(e)}`).toBe(true);
+            typedFailures++;
+          },
+        );
+      }
+    }
+    expect(tensors).toBeGreaterThan(0);
+    console.log(`corpus: ${files.length} models, ${tensors} tensors, ${typedFailures} typed refusals`);
+  }, 120_000);
+  it.skipIf(files.length > 0)('skipped: ../shared/corpus is not present on this machine', () => {});
+});
