@@ -6,3 +6,4 @@ export type { OnnxModelProto, OnnxGraphProto, OnnxNodeProto, OnnxTensorProto, On
 export { int64ToBigInt, int64ToSafeNumber } from './int64.js';
 export * from './safetensors.js';
 export * from './onnx-writer.js';
+export * from './importer.js';

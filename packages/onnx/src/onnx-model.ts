@@ -135,7 +135,8 @@ function constantTensor(node: OnnxNodeProto): { proto: OnnxTensorProto; sparse?:
   return undefined;
 }
 
-function describe(t: OnnxTensorProto, name: string, kind: OnnxTensorKind, scope: string): OnnxTensorInfo {
+/** @internal Describes one tensor proto (used for attribute tensors that are not listed as model tensors). */
+export function describe(t: OnnxTensorProto, name: string, kind: OnnxTensorKind, scope: string): OnnxTensorInfo {
   const dataType = t.dataType ?? 0;
   const dtype = ONNX_DTYPES[dataType];
   const dims = (t.dims ?? []).map((d, i) => {
