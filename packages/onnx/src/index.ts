@@ -7,3 +7,6 @@ export { int64ToBigInt, int64ToSafeNumber } from './int64.js';
 export * from './safetensors.js';
 export * from './onnx-writer.js';
 export * from './importer.js';
+export * from './weight-sources.js';
+export * from './parser-refitter.js';
+export * from './onnx-parser.js';

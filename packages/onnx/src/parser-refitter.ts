@@ -1,0 +1,188 @@
+import { Severity, silentLogger, type Logger, type ParserError, type ParserRefitter, type RefitProgress, type Refitter, type Weights, hostBytes } from '@trt-refit/core';
+import { foldBatchNorm, toTrtWeights } from './importer.js';
+import { OnnxModel, openOnnxModel, parseOnnxModel, type OnnxTensorInfo } from './onnx-model.js';
+import { weightSources } from './weight-sources.js';
+
+/** Options of {@link OnnxParserRefitter}. */
+export interface OnnxParserRefitterOptions {
+  /**
+   * Streaming: called with each weight read from external data; return the weights to set instead (e.g. upload to
+   * a device buffer and return `{ type, values: deviceBuffer, count }` with location DEVICE). The host bytes are
+   * then dropped, so host memory holds one external tensor at a time however large the model. Without it the
+   * refitter holds every weight by reference until the refit, as TensorRT's refitter does with host weights.
+   */
+  readonly streamTo?: (name: string, weights: Weights) => Promise<{ weights: Weights; location: 'HOST' | 'DEVICE' }> | { weights: Weights; location: 'HOST' | 'DEVICE' };
+}
+
+/** A model whose initializers may be replaced by bytes given with `loadInitializer`. */
+class OverriddenModel extends OnnxModel {
+  constructor(base: OnnxModel, private readonly overrides: ReadonlyMap<string, Uint8Array>) {
+    super(base.proto, base.modelDir);
+  }
+  override async readTensor(info: OnnxTensorInfo): Promise<Uint8Array> {
+    const o = info.kind === 'initializer' ? this.overrides.get(info.name) : undefined;
+    return o ?? super.readTensor(info);
+  }
+}
+
+/**
+ * `nvonnxparser::IParserRefitter` in TypeScript, over any backend's {@link Refitter}: sets every refittable weight
+ * an ONNX model provides (initializers, Constant values, BatchNormalization folded under the parser's generated
+ * names, subgraph initializers) and reports what is missing or mismatched. It only sets weights: call
+ * `refitter.refitCudaEngine()` afterwards.
+ *
+ * @example
+ * ```ts
+ * const parserRefitter = new OnnxParserRefitter(refitter);
+ * if (await parserRefitter.refitFromFile('model.onnx')) await refitter.refitCudaEngine();
+ * ```
+ */
+export class OnnxParserRefitter implements ParserRefitter {
+  onProgress?: RefitProgress | undefined;
+  private readonly errors: ParserError[] = [];
+  private loaded: OnnxModel | undefined;
+  private readonly initializers = new Map<string, Uint8Array>();
+
+  constructor(private readonly refitter: Refitter, private readonly logger: Logger = silentLogger, private readonly options: OnnxParserRefitterOptions = {}) {}
+
+  private error(code: string, desc: string): false {
+    this.errors.push({ code, desc, node: -1, nodeName: '', nodeOperator: '' });
+    this.logger.log(Severity.ERROR, desc);
+    return false;
+  }
+
+  getNbErrors(): number {
+    return this.errors.length;
+  }
+  getError(index: number): ParserError | undefined {
+    return this.errors[index];
+  }
+  clearErrors(): void {
+    this.errors.length = 0;
+  }
+
+  /** Refits from an ONNX file; external data resolves against its folder. */
+  async refitFromFile(path: string): Promise<boolean> {
+    let model: OnnxModel;
+    try {
+      model = await openOnnxModel(path);
+    } catch (e) {
+      return this.error('MODEL_DESERIALIZE_FAILED', `${path}: ${(e as Error).message}`);
+    }
+    return this.refit(model);
+  }
+
+  /** Refits from a serialized model; `modelPath` (the .onnx file) anchors external data. */
+  async refitFromBytes(bytes: Uint8Array, modelPath?: string): Promise<boolean> {
+    const model = this.parse(bytes, modelPath);
+    return model ? this.refit(model) : false;
+  }
+
+  /** Loads a model's structure for {@link refitModelProto}; only one model at a time (10.13+). */
+  async loadModelProto(bytes: Uint8Array, modelPath?: string): Promise<boolean> {
+    if (this.loaded) return this.error('INVALID_VALUE', 'loadModelProto: a model is already loaded; refit it with refitModelProto first');
+    const model = this.parse(bytes, modelPath);
+    if (!model) return false;
+    this.loaded = model;
+    this.initializers.clear();
+    return true;
+  }
+
+  /**
+   * Supplies an initializer's bytes (little-endian, the model's element type) for {@link refitModelProto}; held by
+   * reference. False before loadModelProto, for a name that is not an initializer, or a size that differs.
+   */
+  loadInitializer(name: string, data: ArrayBufferView): boolean {
+    if (!this.loaded) return this.error('INVALID_VALUE', 'loadInitializer: call loadModelProto first');
+    const info = this.loaded.tensors().find((t) => t.kind === 'initializer' && t.name === name);
+    if (!info) return this.error('INVALID_VALUE', `loadInitializer: ${name} is not an initializer of the loaded model`);
+    if (!ArrayBuffer.isView(data) || data.byteLength !== info.byteLength) {
+      return this.error('INVALID_VALUE', `loadInitializer: ${name} needs ${info.byteLength} bytes (${info.dtypeName} [${info.dims.join(', ')}]), received ${ArrayBuffer.isView(data) ? data.byteLength : typeof data}`);
+    }
+    this.initializers.set(name, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    return true;
+  }
+
+  /** Refits from the loaded model with the loaded initializers in place of the model's own. */
+  async refitModelProto(): Promise<boolean> {
+    if (!this.loaded) return this.error('INVALID_VALUE', 'refitModelProto: no model is loaded (loadModelProto)');
+    const model = new OverriddenModel(this.loaded, this.initializers);
+    this.loaded = undefined;
+    try {
+      return await this.refit(model);
+    } finally {
+      this.initializers.clear();
+    }
+  }
+
+  private parse(bytes: Uint8Array, modelPath?: string): OnnxModel | undefined {
+    try {
+      return parseOnnxModel(bytes, modelPath ? { modelPath } : {});
+    } catch (e) {
+      this.error('MODEL_DESERIALIZE_FAILED', (e as Error).message);
+      return undefined;
+    }
+  }
+
+  private async refit(model: OnnxModel): Promise<boolean> {
+    const refittable = new Set(this.refitter.getAllWeights());
+    if (refittable.size === 0) return true;
+    let sources;
+    try {
+      sources = weightSources(model).filter((s) => refittable.has(s.name));
+    } catch (e) {
+      return this.error('INVALID_GRAPH', (e as Error).message);
+    }
+    const set = new Set<string>();
+    let ok = true;
+    const folds = new Map<string, { scale: Weights; shift: Weights } | string>();
+    for (const s of sources) {
+      if (set.has(s.name)) {
+        this.logger.log(Severity.WARNING, `${s.name} appears more than once (e.g. in subgraphs); this only works if all copies have the same values`);
+        continue;
+      }
+      let weights: Weights;
+      let location: 'HOST' | 'DEVICE' = 'HOST';
+      try {
+        if (s.kind === 'tensor') {
+          const w = toTrtWeights(s.tensor, await model.readTensor(s.tensor), (m) => this.logger.log(Severity.WARNING, m));
+          if (typeof w === 'string') {
+            ok = this.error('UNSUPPORTED_NODE_DATATYPE', w);
+            continue;
+          }
+          weights = w;
+          if (this.options.streamTo && s.tensor.storage === 'external') ({ weights, location } = await this.options.streamTo(s.name, w));
+        } else {
+          const key = s.params.map((p) => p.name).join('\0');
+          let f = folds.get(key);
+          if (!f) folds.set(key, (f = await foldBatchNorm(model, [...s.params], s.epsilon)));
+          if (typeof f === 'string') {
+            ok = this.error('UNSUPPORTED_NODE_DATATYPE', `BatchNormalization ${s.node}: ${f}`);
+            continue;
+          }
+          weights = s.kind === 'bn-scale' ? f.scale : f.shift;
+        }
+      } catch (e) {
+        ok = this.error('INVALID_VALUE', `${s.name}: ${(e as Error).message}`);
+        continue;
+      }
+      const proto = this.refitter.getWeightsPrototype(s.name);
+      if (proto.type !== weights.type || proto.count !== weights.count) {
+        ok = this.error('REFIT_FAILED', `${s.name}: the model has ${weights.type}[${weights.count}] but the engine was built with ${proto.type}[${proto.count}]`);
+        continue;
+      }
+      if (!this.refitter.setNamedWeights(s.name, weights, location)) {
+        ok = this.error('REFIT_FAILED', `${s.name}: setNamedWeights refused the weights (see the refitter's log)`);
+        continue;
+      }
+      set.add(s.name);
+      this.onProgress?.({ done: set.size, total: refittable.size, name: s.name, bytes: location === 'HOST' && weights.values ? hostBytes(weights).byteLength : 0 });
+    }
+    const missing = [...refittable].filter((n) => !set.has(n));
+    if (missing.length) {
+      const shown = missing.slice(0, 50).join(', ') + (missing.length > 50 ? `, … (${missing.length - 50} more)` : '');
+      return this.error('REFIT_FAILED', `Only successfully refitted ${set.size} weights out of ${refittable.size}; not in the model: ${shown}`);
+    }
+    return ok;
+  }
+}
