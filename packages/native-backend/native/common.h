@@ -21,6 +21,8 @@ constexpr char const* kCodeInvalidState = "ERR_TRT_REFIT_INVALID_STATE";
 constexpr char const* kCodeInvalidPlan = "ERR_TRT_REFIT_INVALID_PLAN";
 constexpr char const* kCodeBuildFailed = "ERR_TRT_REFIT_BUILD_FAILED";
 constexpr char const* kCodeExecutionFailed = "ERR_TRT_REFIT_EXECUTION_FAILED";
+constexpr char const* kCodeNotRefittable = "ERR_TRT_REFIT_NOT_REFITTABLE";
+constexpr char const* kCodeUnsupported = "ERR_TRT_REFIT_UNSUPPORTED_FEATURE";
 
 template <typename... Args>
 std::string Concat(Args&&... args) {

@@ -9,9 +9,7 @@ namespace trt_refit {
 
 CompletionQueue::CompletionQueue(Napi::Env env) {
   Napi::Function noop = Napi::Function::New(env, [](Napi::CallbackInfo const&) {});
-  tsfn_ = Napi::ThreadSafeFunction::New(env, noop, "trt-refit:cuda-completion", 0, 1);
-  // Idle, the queue must not keep the process alive.
-  tsfn_.Unref(env);
+  tsfn_ = SafeTsfn(env, noop, "trt-refit:cuda-completion");
 }
 
 CompletionQueue::~CompletionQueue() { Stop(); }
@@ -42,14 +40,13 @@ void CompletionQueue::Add(Napi::Env env, cudaEvent_t event, OffThread offThread,
 
 void CompletionQueue::Deliver(std::unique_ptr<Item> item) {
   Item* raw = item.release();
-  napi_status s = tsfn_.NonBlockingCall([this, raw](Napi::Env env, Napi::Function) {
+  // Fails only while the environment is being torn down: the item holds JS references that may only be released
+  // on the JS thread, which is gone, so it is leaked deliberately.
+  tsfn_.Call([this, raw](Napi::Env env, Napi::Function) {
     std::unique_ptr<Item> owned(raw);
     if (--outstanding_ == 0) tsfn_.Unref(env);
     owned->onJs(env, owned->failure ? &*owned->failure : nullptr);
   });
-  // Only fails while the function is being torn down: the item holds JS references that may only be released on
-  // the JS thread, which is gone, so it is leaked deliberately.
-  (void)s;
 }
 
 void CompletionQueue::Run() {

@@ -16,6 +16,7 @@
 
 #include "common.h"
 #include "cuda_api.h"
+#include "safe_tsfn.h"
 
 namespace trt_refit {
 
@@ -53,7 +54,7 @@ class CompletionQueue {
   std::deque<std::unique_ptr<Item>> pending_;
   bool stop_ = false;
   bool stopped_ = false;
-  Napi::ThreadSafeFunction tsfn_;
+  SafeTsfn tsfn_;
   size_t outstanding_ = 0;  // JS thread only: keeps the event loop alive while > 0
   std::thread thread_;
 };

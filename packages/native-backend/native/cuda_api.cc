@@ -46,7 +46,9 @@ bool CudaApi::TryOpen(std::string const& candidate) {
   void* h = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!h) {
     char const* err = dlerror();
-    loadErrors_.push_back(Concat(candidate, ": ", err ? err : "cannot be opened"));
+    // dlerror usually starts with the file name already.
+    std::string reason = err ? err : "cannot be opened";
+    loadErrors_.push_back(reason.rfind(candidate, 0) == 0 ? reason : Concat(candidate, ": ", reason));
     return false;
   }
   std::vector<std::string> missing;

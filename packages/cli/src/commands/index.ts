@@ -1,6 +1,7 @@
 import type { CommandModule } from '../program.js';
 import { demoCommand } from './demo.js';
+import { inspectCommand } from './inspect.js';
 import { runCommand } from './run.js';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: CommandModule[] = [demoCommand, runCommand];
+export const commands: CommandModule[] = [inspectCommand, runCommand, demoCommand];

@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { OnnxModelError, openOnnxModel, openSafetensors } from '@trt-refit/onnx';
+import { CliError, ExitCode, type CliIo } from '../io.js';
+import type { CommandModule } from '../program.js';
+
+/** One weight as `inspect --json` prints it. */
+export interface InspectedWeight {
+  name: string;
+  kind: 'initializer' | 'constant' | 'sparse_initializer' | 'tensor';
+  scope: string;
+  dtype: string;
+  dims: number[];
+  storage: string;
+  bytes: number;
+  sha256?: string;
+  error?: string;
+}
+
+const SAFETENSORS_TO_ONNX: Record<string, string> = {
+  F32: 'FLOAT', F16: 'FLOAT16', BF16: 'BFLOAT16', F64: 'DOUBLE', I64: 'INT64', I32: 'INT32', I16: 'INT16', I8: 'INT8', U8: 'UINT8',
+  U16: 'UINT16', U32: 'UINT32', U64: 'UINT64', BOOL: 'BOOL', F8_E4M3: 'FLOAT8E4M3FN', F8_E5M2: 'FLOAT8E5M2', F8_E8M0: 'FLOAT8E8M0', F4: 'FLOAT4E2M1',
+};
+const SUB_BYTE: Record<string, { bits: number; signed: boolean }> = {
+  INT4: { bits: 4, signed: true }, UINT4: { bits: 4, signed: false }, FLOAT4E2M1: { bits: 4, signed: false }, INT2: { bits: 2, signed: true }, UINT2: { bits: 2, signed: false },
+};
+
+/**
+ * SHA-256 of a tensor's values: little-endian at each element's natural width, sub-byte types unpacked one element
+ * per byte (signed ones sign-extended; the first element in the low bits), strings as UTF-8 joined by NUL.
+ */
+export function weightSha256(dtype: string, count: number, bytes: Uint8Array): string {
+  const h = createHash('sha256');
+  const sub = SUB_BYTE[dtype];
+  if (!sub) return h.update(bytes).digest('hex');
+  const out = new Uint8Array(count);
+  const perByte = 8 / sub.bits;
+  const mask = (1 << sub.bits) - 1;
+  for (let i = 0; i < count; i++) {
+    let v = (bytes[Math.floor(i / perByte)]! >> ((i % perByte) * sub.bits)) & mask;
+    if (sub.signed && v & (1 << (sub.bits - 1))) v -= 1 << sub.bits;
+    out[i] = v & 0xff;
+  }
+  return h.update(out).digest('hex');
+}
+
+async function sniff(path: string): Promise<'onnx' | 'safetensors' | 'plan'> {
+  const fh = await open(path, 'r').catch((e: Error) => {
+    throw new CliError(`cannot open ${path}: ${e.message}`);
+  });
+  try {
+    const head = Buffer.alloc(16);
+    const { bytesRead } = await fh.read(head, 0, 16, 0);
+    if (bytesRead >= 8 && head.subarray(4, 8).toString('latin1') === 'TRTM') return 'plan';
+    if (path.endsWith('.safetensors') || (bytesRead >= 9 && head[8] === 0x7b)) return 'safetensors';
+    return 'onnx';
+  } finally {
+    await fh.close();
+  }
+}
+
+/** How `inspect` reads a plan file; the CLI wires in the mock backend's plan inspector. */
+export type PlanInspector = (bytes: Uint8Array) => Promise<object> | object;
+let planInspector: PlanInspector | undefined;
+/** Installs the function that inspects plan files (`trt-refit inspect <plan>`). */
+export function setPlanInspector(fn: PlanInspector | undefined): void {
+  planInspector = fn;
+}
+
+/** The `inspect --json` object of an ONNX or safetensors file. */
+export async function inspectWeightsFile(path: string, options: { hash?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<object> {
+  const kind = await sniff(path);
+  if (kind === 'plan') {
+    if (!planInspector) throw new CliError(`${path} is a plan file; inspecting plans needs the mock backend's plan reader, which this build does not have`);
+    const { readFile } = await import('node:fs/promises');
+    return planInspector(new Uint8Array(await readFile(path)));
+  }
+  if (kind === 'safetensors') {
+    const st = await openSafetensors(path);
+    const weights: InspectedWeight[] = [];
+    for (const [i, t] of st.tensors.entries()) {
+      const dtype = SAFETENSORS_TO_ONNX[t.dtype] ?? t.dtype;
+      const w: InspectedWeight = { name: t.name, kind: 'tensor', scope: '', dtype, dims: [...t.shape], storage: 'raw', bytes: t.byteLength };
+      if (options.hash) w.sha256 = weightSha256(dtype, t.shape.reduce((a, b) => a * b, 1), await st.read(t.name));
+      weights.push(w);
+      options.onProgress?.(i + 1, st.tensors.length);
+    }
+    return { format: 'safetensors', metadata: st.metadata, weights };
+  }
+  const model = await openOnnxModel(path);
+  const tensors = model.tensors();
+  const weights: InspectedWeight[] = [];
+  for (const [i, t] of tensors.entries()) {
+    const w: InspectedWeight = { name: t.name, kind: t.kind, scope: t.scope, dtype: t.dtypeName, dims: [...t.dims], storage: t.storage, bytes: Number.isNaN(t.byteLength) ? 0 : t.byteLength };
+    if (options.hash) {
+      try {
+        w.sha256 = weightSha256(t.dtypeName, t.count, await model.readTensor(t));
+      } catch (e) {
+        w.error = (e as Error).message;
+      }
+    } else if (t.unsupported) w.error = t.unsupported;
+    weights.push(w);
+    options.onProgress?.(i + 1, tensors.length);
+  }
+  return { format: 'onnx', irVersion: model.irVersion, opsets: model.opsets, weights };
+}
+
+function human(io: CliIo, path: string, info: { format: string; weights?: InspectedWeight[] } & Record<string, unknown>): void {
+  io.stdout(`${path}: ${info.format}${info.irVersion !== undefined ? `, IR ${String(info.irVersion)}` : ''}\n`);
+  const rows = (info.weights ?? []).map((w) => [w.name, w.kind, w.dtype, `[${w.dims.join(', ')}]`, w.storage, String(w.bytes), w.sha256 ?? w.error ?? '']);
+  const head = ['name', 'kind', 'dtype', 'dims', 'storage', 'bytes', ''];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const r of [head, ...rows]) io.stdout(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+  const total = (info.weights ?? []).reduce((s, w) => s + w.bytes, 0);
+  io.stdout(`${rows.length} weights, ${total} bytes\n`);
+}
+
+/** `trt-refit inspect <file.onnx|file.safetensors|plan> [--json] [--hash]`. */
+export const inspectCommand: CommandModule = {
+  register(program: Command, io: CliIo, setExit) {
+    program
+      .command('inspect')
+      .description('list the weights of an ONNX model or safetensors file (names, dtypes, shapes, storage, sizes, hashes)')
+      .argument('<file>', 'an .onnx, .safetensors or plan file')
+      .option('--json', 'machine-readable output')
+      .option('--hash', 'add the SHA-256 of each weight (reads every weight)')
+      .action(async (file: string, opts: { json?: boolean; hash?: boolean }) => {
+        const bar = io.isTTY && !opts.json && opts.hash && !io.env.CI ? new cliProgress.SingleBar({ stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
+        let started = false;
+        try {
+          const info = (await inspectWeightsFile(file, {
+            hash: !!opts.hash,
+            onProgress: (done, total) => {
+              if (!bar) return;
+              if (!started) bar.start(total, 0);
+              started = true;
+              bar.update(done);
+            },
+          })) as { format: string; weights?: InspectedWeight[] };
+          bar?.stop();
+          if (opts.json) io.stdout(JSON.stringify(info) + '\n');
+          else human(io, file, info);
+          setExit(ExitCode.OK);
+        } catch (e) {
+          bar?.stop();
+          if (e instanceof OnnxModelError) throw new CliError(`${file}: ${e.message}`, ExitCode.REFUSED, e.code);
+          throw e;
+        }
+      });
+  },
+};

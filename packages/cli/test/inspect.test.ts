@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runCli, type CliIo } from '@trt-refit/cli';
+import { weightSha256 } from '../src/commands/inspect.js';
+
+const fixture = (p: string) => fileURLToPath(new URL(`../../../fixtures/${p}`, import.meta.url));
+function io(): CliIo & { out: string; err: string } {
+  const o = { out: '', err: '', isTTY: false, env: {}, cwd: process.cwd() } as CliIo & { out: string; err: string };
+  o.stdout = (t) => void (o.out += t);
+  o.stderr = (t) => void (o.err += t);
+  return o;
+}
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+describe('trt-refit inspect', () => {
+  it('--json --hash on an ONNX model: every weight with kind, scope, dtype, dims, storage, bytes and sha256', async () => {
+    const c = io();
+    expect(await runCli(['inspect', fixture('convbn/convbn_a.onnx'), '--json', '--hash'], c)).toBe(0);
+    const info = JSON.parse(c.out) as { format: string; irVersion: number; opsets: unknown; weights: Record<string, unknown>[] };
+    expect(info.format).toBe('onnx');
+    expect(info.irVersion).toBe(8);
+    expect(info.opsets).toEqual([{ domain: '', version: 17 }]);
+    expect(info.weights).toHaveLength(16);
+    const c1 = info.weights.find((w) => w.name === 'c1.weight')!;
+    expect(c1).toMatchObject({ kind: 'initializer', scope: 'graph', dtype: 'FLOAT', dims: [8, 3, 3, 3], storage: 'raw', bytes: 864 });
+    const ext = JSON.parse((await (async () => { const d = io(); await runCli(['inspect', fixture('convbn/convbn_a_ext.onnx'), '--json', '--hash'], d); return d.out; })())) as { weights: Record<string, unknown>[] };
+    const c1ext = ext.weights.find((w) => w.name === 'c1.weight')!;
+    expect(c1ext.storage).toBe('external');
+    expect(c1ext.sha256).toBe(c1.sha256);
+    const sidecar = readFileSync(fixture('convbn/convbn_a_ext.weights'));
+    expect(Array.from({ length: sidecar.length - 863 }, (_, o) => sha(sidecar.subarray(o, o + 864))).includes(c1.sha256 as string)).toBe(true);
+  });
+
+  it('safetensors: format, ONNX dtype names, hashes equal to the ONNX model of the same weights', async () => {
+    const a = io();
+    expect(await runCli(['inspect', fixture('convbn/convbn_b.safetensors'), '--json', '--hash'], a)).toBe(0);
+    const st = JSON.parse(a.out) as { format: string; weights: { name: string; dtype: string; sha256: string }[] };
+    expect(st.format).toBe('safetensors');
+    const b = io();
+    await runCli(['inspect', fixture('convbn/convbn_b.onnx'), '--json', '--hash'], b);
+    const onnx = new Map((JSON.parse(b.out) as { weights: { name: string; sha256: string }[] }).weights.map((w) => [w.name, w.sha256]));
+    const fcw = st.weights.find((w) => w.name === 'fc.weight')!;
+    expect(fcw.dtype).toBe('FLOAT');
+    expect(fcw.sha256).toBe(onnx.get('fc.weight'));
+  });
+
+  it('a weight that cannot be read has "error" instead of sha256; the command still succeeds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trt-refit-cli-'));
+    copyFileSync(fixture('convbn/convbn_a_ext.onnx'), join(dir, 'm.onnx')); // without its sidecar
+    const c = io();
+    expect(await runCli(['inspect', join(dir, 'm.onnx'), '--json', '--hash'], c)).toBe(0);
+    const w = (JSON.parse(c.out) as { weights: Record<string, unknown>[] }).weights.find((x) => x.name === 'c1.weight')!;
+    expect(w.sha256).toBeUndefined();
+    expect(w.error).toMatch(/does not exist/);
+  });
+
+  it('a file that cannot be read at all exits 1 with the reason (and a JSON error with --json)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trt-refit-cli-'));
+    writeFileSync(join(dir, 'bad.onnx'), new Uint8Array(32).fill(0xff));
+    const c = io();
+    expect(await runCli(['inspect', join(dir, 'bad.onnx'), '--json'], c)).toBe(1);
+    expect(JSON.parse(c.out)).toEqual({ error: { code: 'ERR_TRT_REFIT_INVALID_MODEL', message: expect.stringContaining('not a valid ONNX model') } });
+    expect(c.err).toMatch(/not a valid ONNX model/);
+    const d = io();
+    expect(await runCli(['inspect', join(dir, 'missing.onnx')], d)).toBe(1);
+    expect(d.err).toMatch(/cannot open/);
+  });
+
+  it('human output is a table with a total', async () => {
+    const c = io();
+    expect(await runCli(['inspect', fixture('convbn/convbn_a.onnx')], c)).toBe(0);
+    expect(c.out).toMatch(/c1\.weight\s+initializer\s+FLOAT\s+\[8, 3, 3, 3\]\s+raw\s+864/);
+    expect(c.out).toMatch(/16 weights, \d+ bytes/);
+  });
+
+  it('hashes sub-byte types unpacked one element per byte, signed ones sign-extended', () => {
+    // INT4 elements 1, -1, 7, -8 packed low nibble first: 0xF1, 0x87
+    const packed = new Uint8Array([0xf1, 0x87]);
+    expect(weightSha256('INT4', 4, packed)).toBe(sha(new Uint8Array([1, 0xff, 7, 0xf8])));
+    expect(weightSha256('UINT4', 4, packed)).toBe(sha(new Uint8Array([1, 15, 7, 8])));
+    expect(weightSha256('INT2', 4, new Uint8Array([0b11100100]))).toBe(sha(new Uint8Array([0, 1, 0xfe, 0xff])));
+    expect(weightSha256('FLOAT', 1, new Uint8Array([0, 0, 128, 63]))).toBe(sha(new Uint8Array([0, 0, 128, 63])));
+  });
+});
