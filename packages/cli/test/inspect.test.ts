@@ -86,3 +86,15 @@ describe('trt-refit inspect', () => {
     expect(weightSha256('FLOAT', 1, new Uint8Array([0, 0, 128, 63]))).toBe(sha(new Uint8Array([0, 0, 128, 63])));
   });
 });
+
+describe('the trt-refit binary', () => {
+  it('exits cleanly when its output pipe closes early', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { existsSync } = await import('node:fs');
+    const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+    if (!existsSync(bin)) return; // built by `pnpm build` (CI builds before testing)
+    const r = spawnSync('bash', ['-c', `set -o pipefail; node ${bin} inspect ${fixture('tinyxf/tinyxf_a.onnx')} | head -1`], { encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/EPIPE/);
+    expect(r.status).toBe(0);
+  });
+});
