@@ -328,3 +328,21 @@ describe('third-party corpus (../shared/corpus)', () => {
   }, 120_000);
   it.skipIf(files.length > 0)('skipped: ../shared/corpus is not present on this machine', () => {});
 });
+
+describe('sparse tensors', () => {
+  it('are listed as unsupported, not dropped, and reading them is a typed error', async () => {
+    const onnxProto = (await import('onnx-proto')).default as unknown as { onnx: { ModelProto: { encode(m: object): { finish(): Uint8Array } } } };
+    const bytes = onnxProto.onnx.ModelProto.encode({
+      irVersion: 8,
+      graph: {
+        name: 'g',
+        sparseInitializer: [{ values: { name: 'sp', dataType: 1, dims: [2], floatData: [1, 2] }, indices: { name: 'sp_idx', dataType: 7, dims: [2], int64Data: [0, 3] }, dims: [4] }],
+        node: [{ opType: 'Constant', output: ['csp'], attribute: [{ name: 'sparse_value', type: 11, sparseTensor: { values: { dataType: 1, dims: [1], floatData: [5] }, indices: { dataType: 7, dims: [1], int64Data: [0] }, dims: [3] } }] }],
+      },
+    }).finish();
+    const m = parseOnnxModel(bytes);
+    const sparse = m.tensors().filter((t) => t.kind === 'sparse_initializer');
+    expect(sparse.map((t) => t.name).sort()).toEqual(['csp', 'sp']);
+    for (const t of sparse) await expect(m.readTensor(t)).rejects.toMatchObject({ code: TrtRefitErrorCode.INVALID_MODEL, message: expect.stringMatching(/sparse/) });
+  });
+});
