@@ -1,1 +1,1 @@
-export {};
+export * from './engine-model.js';
