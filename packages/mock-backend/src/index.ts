@@ -1,1 +1,2 @@
 export * from './engine-model.js';
+export * from './plan-file.js';

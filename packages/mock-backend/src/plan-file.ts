@@ -1,0 +1,268 @@
+import { crc32 } from 'node:zlib';
+import * as flatbuffers from 'flatbuffers';
+import { TrtRefitError, TrtRefitErrorCode, type AttributeValue, type Dim, type TensorDesc, type DataType, type WeightsRole } from '@trt-refit/core';
+import { EngineLayer as FbEngineLayer } from './generated/trt-refit/plan/engine-layer.js';
+import { Header } from './generated/trt-refit/plan/header.js';
+import { LayerWeight } from './generated/trt-refit/plan/layer-weight.js';
+import { NetworkLayer as FbNetworkLayer } from './generated/trt-refit/plan/network-layer.js';
+import { Plan } from './generated/trt-refit/plan/plan.js';
+import { Tensor } from './generated/trt-refit/plan/tensor.js';
+import { Weight } from './generated/trt-refit/plan/weight.js';
+import type { EngineLayer, EngineWeight } from './engine-model.js';
+
+/** Version of the plan layout this code writes and reads. */
+export const PLAN_FORMAT_VERSION = 1;
+const IDENTIFIER = 'TRTM';
+const TRAILER_MAGIC = Buffer.from('TRTMEND\0', 'latin1');
+const TRAILER = 16;
+const ALIGN = 64;
+
+/** A network layer as the plan keeps it (weights by name, not data). */
+export interface PlanNetworkLayer {
+  readonly name: string;
+  readonly type: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attributes: Readonly<Record<string, AttributeValue>>;
+  readonly weights: readonly { readonly role: WeightsRole; readonly name: string }[];
+}
+
+/** A weight of a plan: the engine model's facts, its build-time content hash, and its data when the plan has it. */
+export interface PlanWeight extends EngineWeight {
+  readonly contentHash: Uint8Array;
+  /** Little-endian values (a view into the plan when read), or null when the plan excludes them. */
+  readonly data: Uint8Array | null;
+}
+
+/** Everything a mock plan holds. */
+export interface PlanContents {
+  readonly tensorrtVersion: string;
+  readonly builderFlags: readonly string[];
+  readonly serializationFlags: readonly string[];
+  readonly refittable: boolean;
+  readonly strippedBuild: boolean;
+  readonly weightsExcluded: boolean;
+  readonly versionCompatible: boolean;
+  readonly leanRuntime: 'none' | 'embedded' | 'excluded';
+  readonly inputs: readonly TensorDesc[];
+  readonly outputs: readonly TensorDesc[];
+  readonly networkLayers: readonly PlanNetworkLayer[];
+  readonly engineLayers: readonly EngineLayer[];
+  readonly weights: readonly PlanWeight[];
+  readonly fusionGroups: readonly (readonly string[])[];
+}
+
+/** A plan that is damaged, truncated or not a mock plan. */
+export class InvalidPlanError extends TrtRefitError {
+  constructor(message: string) {
+    super(TrtRefitErrorCode.INVALID_PLAN, `invalid plan: ${message}`);
+  }
+}
+
+const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
+const LEAN = ['none', 'embedded', 'excluded'] as const;
+
+/**
+ * Serializes a plan: flatbuffer metadata, then every present weight's data 64-byte aligned, then a trailer with the
+ * metadata's CRC-32. Weight data is copied once, into the plan.
+ */
+export function writePlan(plan: PlanContents): Uint8Array {
+  const b = new flatbuffers.Builder(1024);
+  const str = (s: string) => b.createString(s);
+  const strs = (xs: readonly string[]) => xs.map(str);
+  const vecOfOffsets = (offsets: number[]) => {
+    b.startVector(4, offsets.length, 4);
+    for (let i = offsets.length - 1; i >= 0; i--) b.addOffset(offsets[i]!);
+    return b.endVector();
+  };
+  const strVec = (xs: readonly string[]) => vecOfOffsets(strs(xs));
+  const tensor = (t: TensorDesc) => Tensor.createTensor(b, str(t.name), str(t.dtype), strVec(t.dims.map(String)));
+
+  let dataLength = 0;
+  const placed = plan.weights.map((w) => {
+    if (!w.data) return { offset: 0, length: 0, crc: 0 };
+    const offset = align(dataLength);
+    dataLength = offset + w.data.byteLength;
+    return { offset, length: w.data.byteLength, crc: crc32(w.data) };
+  });
+  dataLength = align(dataLength);
+
+  const weights = plan.weights.map((w, i) => {
+    const p = placed[i]!;
+    const name = str(w.name);
+    const role = str(w.role);
+    const layer = str(w.layer);
+    const dtype = str(w.dtype);
+    const dims = Weight.createDimsVector(b, w.dims.map((d) => BigInt(d)));
+    const hash = Weight.createContentHashVector(b, w.contentHash);
+    Weight.startWeight(b);
+    Weight.addName(b, name);
+    Weight.addRole(b, role);
+    Weight.addLayer(b, layer);
+    Weight.addDtype(b, dtype);
+    Weight.addDims(b, dims);
+    Weight.addCount(b, BigInt(w.count));
+    Weight.addRefittable(b, w.refittable);
+    Weight.addFusionGroup(b, w.fusionGroup);
+    Weight.addStripped(b, w.stripped);
+    Weight.addContentHash(b, hash);
+    Weight.addPresent(b, w.data !== null);
+    Weight.addOffset(b, BigInt(p.offset));
+    Weight.addLength(b, BigInt(p.length));
+    Weight.addCrc32(b, p.crc);
+    return Weight.endWeight(b);
+  });
+  const networkLayers = plan.networkLayers.map((l) => {
+    const lw = l.weights.map((w) => LayerWeight.createLayerWeight(b, str(w.role), str(w.name)));
+    return FbNetworkLayer.createNetworkLayer(b, str(l.name), str(l.type), strVec(l.inputs), strVec(l.outputs), str(JSON.stringify(l.attributes)), vecOfOffsets(lw));
+  });
+  const engineLayers = plan.engineLayers.map((l) => FbEngineLayer.createEngineLayer(b, str(l.name), str(l.type), strVec(l.fusedFrom), strVec(l.inputs), strVec(l.outputs), strVec(l.weights)));
+  const header = Header.createHeader(
+    b,
+    PLAN_FORMAT_VERSION,
+    str(plan.tensorrtVersion),
+    strVec(plan.builderFlags),
+    strVec(plan.serializationFlags),
+    plan.refittable,
+    plan.strippedBuild,
+    plan.weightsExcluded,
+    plan.versionCompatible,
+    LEAN.indexOf(plan.leanRuntime),
+    BigInt(dataLength),
+  );
+  const root = Plan.createPlan(
+    b,
+    header,
+    vecOfOffsets(plan.inputs.map(tensor)),
+    vecOfOffsets(plan.outputs.map(tensor)),
+    vecOfOffsets(networkLayers),
+    vecOfOffsets(engineLayers),
+    vecOfOffsets(weights),
+    str(JSON.stringify(plan.fusionGroups)),
+  );
+  b.finish(root, IDENTIFIER);
+  const fb = b.asUint8Array();
+  const dataStart = align(fb.byteLength);
+  const out = new Uint8Array(dataStart + dataLength + TRAILER);
+  out.set(fb, 0);
+  plan.weights.forEach((w, i) => {
+    if (w.data) out.set(w.data, dataStart + placed[i]!.offset);
+  });
+  const t = dataStart + dataLength;
+  out.set(TRAILER_MAGIC, t);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(t + 8, fb.byteLength, true);
+  dv.setUint32(t + 12, crc32(fb), true);
+  return out;
+}
+
+/** True when `bytes` looks like a mock plan (its flatbuffer identifier). */
+export function isPlan(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && Buffer.from(bytes.buffer, bytes.byteOffset + 4, 4).toString('latin1') === IDENTIFIER;
+}
+
+/**
+ * Reads and verifies a plan: the trailer, the CRC-32 of the metadata, the zero padding, every weight's range and
+ * CRC-32. Weight data are views into `bytes` (no copy). Anything wrong is an {@link InvalidPlanError}.
+ */
+export function readPlan(bytes: Uint8Array): PlanContents {
+  if (!(bytes instanceof Uint8Array)) throw new InvalidPlanError('expected the plan bytes as a Uint8Array');
+  if (bytes.length < TRAILER + 8) throw new InvalidPlanError(`${bytes.length} bytes is too short for a plan`);
+  if (!isPlan(bytes)) throw new InvalidPlanError('not a trt-refit mock plan (identifier TRTM missing)');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const t = bytes.length - TRAILER;
+  if (!Buffer.from(bytes.buffer, bytes.byteOffset + t, 8).equals(TRAILER_MAGIC)) throw new InvalidPlanError('the trailer is missing: the plan is truncated or damaged');
+  const fbLength = dv.getUint32(t + 8, true);
+  if (fbLength < 8 || align(fbLength) > t) throw new InvalidPlanError('the metadata length in the trailer is out of range');
+  const fb = bytes.subarray(0, fbLength);
+  if (crc32(fb) !== dv.getUint32(t + 12, true)) throw new InvalidPlanError('the metadata checksum does not match: the plan is damaged');
+  const dataStart = align(fbLength);
+  for (let i = fbLength; i < dataStart; i++) if (bytes[i] !== 0) throw new InvalidPlanError('non-zero bytes in the padding: the plan is damaged');
+  let plan: PlanContents;
+  try {
+    plan = decode(new flatbuffers.ByteBuffer(fb), bytes, dataStart, t);
+  } catch (e) {
+    if (e instanceof InvalidPlanError) throw e;
+    throw new InvalidPlanError(`the metadata cannot be decoded: ${(e as Error).message}`);
+  }
+  return plan;
+}
+
+function decode(bb: flatbuffers.ByteBuffer, bytes: Uint8Array, dataStart: number, dataEnd: number): PlanContents {
+  const p = Plan.getRootAsPlan(bb);
+  const h = p.header();
+  if (!h) throw new InvalidPlanError('no header');
+  if (h.formatVersion() !== PLAN_FORMAT_VERSION) throw new InvalidPlanError(`format version ${h.formatVersion()} is not ${PLAN_FORMAT_VERSION}`);
+  const dataLength = Number(h.dataLength());
+  if (dataStart + dataLength !== dataEnd) throw new InvalidPlanError(`the data region is ${dataEnd - dataStart} bytes, the header says ${dataLength}`);
+  const list = <T>(n: number, get: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => get(i));
+  const s = (x: string | null) => x ?? '';
+  const tensor = (x: Tensor | null): TensorDesc => ({ name: s(x!.name()), dtype: s(x!.dtype()) as DataType, dims: list(x!.dimsLength(), (i) => dim(x!.dims(i))) });
+  const weights: PlanWeight[] = list(p.weightsLength(), (i) => {
+    const w = p.weights(i)!;
+    const name = s(w.name());
+    let data: Uint8Array | null = null;
+    if (w.present()) {
+      const off = Number(w.offset());
+      const len = Number(w.length());
+      if (off % ALIGN !== 0 || off + len > dataLength) throw new InvalidPlanError(`weight ${name} lies outside the data region`);
+      data = bytes.subarray(dataStart + off, dataStart + off + len);
+      if (crc32(data) !== w.crc32()) throw new InvalidPlanError(`the data of weight ${name} does not match its checksum: the plan is damaged`);
+    }
+    return {
+      name,
+      role: s(w.role()) as WeightsRole,
+      layer: s(w.layer()),
+      dtype: s(w.dtype()) as DataType,
+      dims: list(w.dimsLength(), (k) => Number(w.dims(k))),
+      count: Number(w.count()),
+      refittable: w.refittable(),
+      fusionGroup: w.fusionGroup(),
+      stripped: w.stripped(),
+      contentHash: w.contentHashArray() ?? new Uint8Array(0),
+      data,
+    };
+  });
+  // Bytes of the data region that no weight covers (alignment gaps) must be zero, so no byte goes unchecked.
+  const covered = weights.filter((w) => w.data).map((w) => [w.data!.byteOffset - bytes.byteOffset - dataStart, w.data!.byteLength] as const).sort((a, b) => a[0] - b[0]);
+  let cursor = 0;
+  for (const [off, len] of [...covered, [dataLength, 0] as const]) {
+    if (off < cursor) throw new InvalidPlanError('weights overlap in the data region');
+    for (let i = dataStart + cursor; i < dataStart + off; i++) if (bytes[i] !== 0) throw new InvalidPlanError('non-zero bytes between weights: the plan is damaged');
+    cursor = off + len;
+  }
+  return {
+    tensorrtVersion: s(h.tensorrtVersion()),
+    builderFlags: list(h.builderFlagsLength(), (i) => s(h.builderFlags(i))),
+    serializationFlags: list(h.serializationFlagsLength(), (i) => s(h.serializationFlags(i))),
+    refittable: h.refittable(),
+    strippedBuild: h.strippedBuild(),
+    weightsExcluded: h.weightsExcluded(),
+    versionCompatible: h.versionCompatible(),
+    leanRuntime: LEAN[h.leanRuntime()] ?? (() => { throw new InvalidPlanError('unknown lean runtime mode'); })(),
+    inputs: list(p.inputsLength(), (i) => tensor(p.inputs(i))),
+    outputs: list(p.outputsLength(), (i) => tensor(p.outputs(i))),
+    networkLayers: list(p.networkLayersLength(), (i) => {
+      const l = p.networkLayers(i)!;
+      return {
+        name: s(l.name()),
+        type: s(l.type()),
+        inputs: list(l.inputsLength(), (k) => s(l.inputs(k))),
+        outputs: list(l.outputsLength(), (k) => s(l.outputs(k))),
+        attributes: JSON.parse(s(l.attributesJson()) || '{}') as Record<string, AttributeValue>,
+        weights: list(l.weightsLength(), (k) => ({ role: s(l.weights(k)!.role()) as WeightsRole, name: s(l.weights(k)!.name()) })),
+      };
+    }),
+    engineLayers: list(p.engineLayersLength(), (i) => {
+      const l = p.engineLayers(i)!;
+      return { name: s(l.name()), type: s(l.type()), fusedFrom: list(l.fusedFromLength(), (k) => s(l.fusedFrom(k))), inputs: list(l.inputsLength(), (k) => s(l.inputs(k))), outputs: list(l.outputsLength(), (k) => s(l.outputs(k))), weights: list(l.weightsLength(), (k) => s(l.weights(k))) };
+    }),
+    weights,
+    fusionGroups: JSON.parse(s(p.fusionGroupsJson()) || '[]') as string[][],
+  };
+}
+
+function dim(text: string | null): Dim {
+  const t = text ?? '';
+  return /^-?\d+$/.test(t) ? Number(t) : t;
+}
