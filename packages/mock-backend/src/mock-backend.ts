@@ -1,0 +1,69 @@
+import {
+  InvalidArgumentError,
+  NEWEST_KNOWN_TENSORRT,
+  OLDEST_SUPPORTED_TENSORRT,
+  compareTensorRtVersions,
+  formatTensorRtVersion,
+  parseTensorRtVersion,
+  requireFeature,
+  silentLogger,
+  type Backend,
+  type CudaEngine,
+  type Logger,
+  type NetworkDefinition,
+  type OnnxParser,
+  type ParserRefitter,
+  type Refitter,
+} from '@trt-refit/core';
+import { OnnxParserRefitter, TsOnnxParser } from '@trt-refit/onnx';
+import { emulatedDevice } from './device.js';
+import { MockBuilder } from './mock-builder.js';
+import { MockEngine } from './mock-engine.js';
+import { MockRefitter } from './mock-refitter.js';
+import { MockRuntime } from './mock-runtime.js';
+
+/** Options of {@link createMockBackend}. */
+export interface MockBackendOptions {
+  /** Emulated TensorRT version (default the newest known 10.x); APIs and flags it lacks are refused. */
+  readonly tensorrtVersion?: string;
+}
+
+/**
+ * TensorRT's refit behaviour without a GPU.
+ *
+ * @example
+ * ```ts
+ * const backend = createMockBackend({ tensorrtVersion: '10.13' }); // INCLUDE_REFIT refused, as on 10.13
+ * ```
+ */
+export function createMockBackend(options: MockBackendOptions = {}): Backend {
+  const v = parseTensorRtVersion(options.tensorrtVersion ?? NEWEST_KNOWN_TENSORRT);
+  const version = formatTensorRtVersion(v);
+  if (compareTensorRtVersions(v, OLDEST_SUPPORTED_TENSORRT) < 0 || v.major > 11) {
+    throw new InvalidArgumentError(`the mock emulates TensorRT ${OLDEST_SUPPORTED_TENSORRT} to 11.x, received ${version}`);
+  }
+  return {
+    name: 'mock',
+    tensorrtVersion: version,
+    device: emulatedDevice,
+    createBuilder: (logger?: Logger) => new MockBuilder(version, logger),
+    createRuntime: (logger?: Logger) => new MockRuntime(version, logger),
+    createRefitter(engine: CudaEngine, logger?: Logger): Refitter {
+      if (!(engine instanceof MockEngine)) throw new InvalidArgumentError('createRefitter: the engine must come from this backend');
+      return new MockRefitter(engine, logger);
+    },
+    createOnnxParser: (network: NetworkDefinition, logger?: Logger): OnnxParser => new TsOnnxParser(network, logger),
+    createParserRefitter(refitter: Refitter, logger: Logger = silentLogger): ParserRefitter {
+      const p = new OnnxParserRefitter(refitter, logger);
+      const gate = <T>(f: () => T): T => {
+        requireFeature(version, 'IParserRefitter.loadModelProto');
+        return f();
+      };
+      return Object.assign(p, {
+        loadModelProto: (bytes: Uint8Array, modelPath?: string) => gate(() => OnnxParserRefitter.prototype.loadModelProto.call(p, bytes, modelPath)),
+        loadInitializer: (name: string, data: ArrayBufferView) => gate(() => OnnxParserRefitter.prototype.loadInitializer.call(p, name, data)),
+        refitModelProto: () => gate(() => OnnxParserRefitter.prototype.refitModelProto.call(p)),
+      });
+    },
+  };
+}

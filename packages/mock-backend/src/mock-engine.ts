@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import {
+  BuilderFlag,
+  DisposedError,
+  EngineStat,
+  InvalidFlagsError,
+  TrtRefitError,
+  TrtRefitErrorCode,
+  byteLengthFor,
+  checkSerializationFlags,
+  defaultSerializationFlags,
+  requireFeature,
+  resolveBuildMode,
+  serializedProperties,
+  type BuildMode,
+  type CudaEngine,
+  type EngineLayerInfo,
+  type ExecutionContext,
+  type SerializationConfig,
+  type SerializationFlag,
+} from '@trt-refit/core';
+import { MockSerializationConfig } from './serialization-config.js';
+import { writePlan, type PlanContents } from './plan-file.js';
+
+const REFIT_FLAGS = new Set<string>([BuilderFlag.REFIT, BuilderFlag.REFIT_IDENTICAL, BuilderFlag.REFIT_INDIVIDUAL, BuilderFlag.STRIP_PLAN]);
+
+/** A deserialized mock engine: the plan's facts and the engine's current weights. */
+export class MockEngine implements CudaEngine {
+  private _disposed = false;
+  /** Current values of every weight (stripped, never-refitted weights are absent and read as zeros). */
+  private readonly store = new Map<string, Uint8Array>();
+  /** Stripped weights a refit has filled since deserialization. */
+  readonly filled = new Set<string>();
+  readonly mode: BuildMode;
+  /** Refits and executions on this engine run one at a time, in order. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly plan: PlanContents, readonly tensorrtVersion: string) {
+    this.mode = resolveBuildMode(plan.builderFlags as BuilderFlag[], plan.tensorrtVersion);
+    for (const w of plan.weights) if (w.data) this.store.set(w.name, w.data);
+  }
+
+  get disposed(): boolean {
+    return this._disposed;
+  }
+  /** @internal */
+  check(): void {
+    if (this._disposed) throw new DisposedError('CudaEngine');
+  }
+  /** @internal runs `work` after every refit or execution queued before it. */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+  /** @internal the weight's current values: its data, or zeros while stripped and not refitted. */
+  valuesOf(name: string): Uint8Array {
+    const v = this.store.get(name);
+    if (v) return v;
+    const w = this.plan.weights.find((x) => x.name === name);
+    if (!w) throw new TrtRefitError(TrtRefitErrorCode.INVALID_STATE, `the engine has no weight ${name}`);
+    return new Uint8Array(byteLengthFor(w.dtype, w.count));
+  }
+  /** @internal applies refitted values (the engine keeps its own copy, as TensorRT copies weights into the engine). */
+  apply(name: string, bytes: Uint8Array): void {
+    this.store.set(name, bytes.slice());
+    this.filled.add(name);
+  }
+
+  isRefittable(): boolean {
+    this.check();
+    return this.plan.refittable;
+  }
+  createSerializationConfig(): SerializationConfig {
+    this.check();
+    requireFeature(this.tensorrtVersion, 'ICudaEngine.createSerializationConfig');
+    return new MockSerializationConfig(this.tensorrtVersion, defaultSerializationFlags(this.mode).filter((f) => f !== 'EXCLUDE_WEIGHTS' || this.plan.strippedBuild));
+  }
+  serialize(): Uint8Array {
+    this.check();
+    return this.serializeWithConfig(this.createSerializationConfig());
+  }
+  serializeWithConfig(config: SerializationConfig): Uint8Array {
+    this.check();
+    const flags = config.getFlags();
+    const { violations } = checkSerializationFlags(flags, { refittable: this.plan.refittable }, this.tensorrtVersion);
+    if (violations.length) throw new InvalidFlagsError(violations);
+    const props = serializedProperties(this.mode, flags);
+    const weights = this.plan.weights.map((w) => {
+      const excluded = !props.weightsIncluded && w.refittable && (this.mode.strip === 'none' || w.stripped);
+      return {
+        ...w,
+        refittable: props.refittable && w.refittable,
+        stripped: excluded,
+        fusionGroup: props.refittable ? w.fusionGroup : -1,
+        data: excluded ? null : this.valuesOf(w.name),
+      };
+    });
+    const plan: PlanContents = {
+      ...this.plan,
+      serializationFlags: flags,
+      refittable: props.refittable,
+      weightsExcluded: !props.weightsIncluded,
+      // A full plan of a stripped engine is an ordinary engine: refittable only with INCLUDE_REFIT.
+      builderFlags: props.refittable ? this.plan.builderFlags : this.plan.builderFlags.filter((f) => !REFIT_FLAGS.has(f)),
+      strippedBuild: props.refittable ? this.plan.strippedBuild && !props.weightsIncluded : false,
+      leanRuntime: this.plan.versionCompatible ? (props.leanRuntimeIncluded ? 'embedded' : 'excluded') : 'none',
+      weights,
+      fusionGroups: props.refittable ? this.plan.fusionGroups : [],
+    };
+    return writePlan(plan);
+  }
+  getEngineStat(stat: EngineStat): number {
+    this.check();
+    requireFeature(this.tensorrtVersion, 'ICudaEngine.getEngineStat');
+    const bytes = (ws: typeof this.plan.weights) => ws.reduce((s, w) => s + byteLengthFor(w.dtype, w.count), 0);
+    if (stat === EngineStat.TOTAL_WEIGHTS_SIZE) return bytes(this.plan.weights);
+    if (stat === EngineStat.STRIPPED_WEIGHTS_SIZE) return this.plan.strippedBuild ? bytes(this.plan.weights.filter((w) => w.stripped)) : -1;
+    throw new TrtRefitError(TrtRefitErrorCode.INVALID_ARGUMENT, `unknown EngineStat ${String(stat)}`);
+  }
+  getLayers(): EngineLayerInfo[] {
+    this.check();
+    return this.plan.engineLayers.map((l) => ({ ...l }));
+  }
+  getIOTensors() {
+    this.check();
+    return [
+      ...this.plan.inputs.map((t) => ({ name: t.name, mode: 'INPUT' as const, dtype: t.dtype, dims: [...t.dims] })),
+      ...this.plan.outputs.map((t) => ({ name: t.name, mode: 'OUTPUT' as const, dtype: t.dtype, dims: [...t.dims] })),
+    ];
+  }
+  createExecutionContext(): ExecutionContext {
+    this.check();
+    const engine = this;
+    let disposed = false;
+    return {
+      get disposed() {
+        return disposed;
+      },
+      dispose() {
+        disposed = true;
+      },
+      async execute() {
+        if (disposed) throw new DisposedError('ExecutionContext');
+        engine.check();
+        throw new TrtRefitError(TrtRefitErrorCode.EXECUTION_FAILED, 'the mock backend does not compute outputs yet (CPU execution is issue 5)');
+      },
+    };
+  }
+  dispose(): void {
+    this._disposed = true;
+  }
+}
+
+/** SHA-256 of weight values: the identity a REFIT_IDENTICAL engine compares refit weights against. */
+export function contentHash(bytes: Uint8Array): Uint8Array {
+  return createHash('sha256').update(bytes).digest();
+}
+
+export type { SerializationFlag };
