@@ -7,3 +7,4 @@ export { MockRuntime, writeLeanRuntime } from './mock-runtime.js';
 export { MockBuilder, MockBuilderConfig } from './mock-builder.js';
 export { MockSerializationConfig } from './serialization-config.js';
 export { createMockBackend, type MockBackendOptions } from './mock-backend.js';
+export { inspectPlan } from './inspect-plan.js';

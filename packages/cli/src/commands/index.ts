@@ -1,7 +1,9 @@
 import type { CommandModule } from '../program.js';
+import { buildCommand } from './build.js';
 import { demoCommand } from './demo.js';
 import { inspectCommand } from './inspect.js';
+import { refitCommand } from './refit.js';
 import { runCommand } from './run.js';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: CommandModule[] = [inspectCommand, runCommand, demoCommand];
+export const commands: CommandModule[] = [inspectCommand, buildCommand, refitCommand, runCommand, demoCommand];

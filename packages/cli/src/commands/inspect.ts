@@ -61,21 +61,12 @@ async function sniff(path: string): Promise<'onnx' | 'safetensors' | 'plan'> {
   }
 }
 
-/** How `inspect` reads a plan file; the CLI wires in the mock backend's plan inspector. */
-export type PlanInspector = (bytes: Uint8Array) => Promise<object> | object;
-let planInspector: PlanInspector | undefined;
-/** Installs the function that inspects plan files (`trt-refit inspect <plan>`). */
-export function setPlanInspector(fn: PlanInspector | undefined): void {
-  planInspector = fn;
-}
-
-/** The `inspect --json` object of an ONNX or safetensors file. */
+/** The `inspect --json` object of an ONNX, safetensors or (mock) plan file. */
 export async function inspectWeightsFile(path: string, options: { hash?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<object> {
   const kind = await sniff(path);
   if (kind === 'plan') {
-    if (!planInspector) throw new CliError(`${path} is a plan file; inspecting plans needs the mock backend's plan reader, which this build does not have`);
-    const { readFile } = await import('node:fs/promises');
-    return planInspector(new Uint8Array(await readFile(path)));
+    const [{ readFile }, { inspectPlan }] = await Promise.all([import('node:fs/promises'), import('@trt-refit/mock-backend')]);
+    return inspectPlan(new Uint8Array(await readFile(path)));
   }
   if (kind === 'safetensors') {
     const st = await openSafetensors(path);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { readNpy, writeNpy, type HostTensor } from '@trt-refit/core';
 import { selectBackend } from '../backend.js';
+import { deserializePlanFile } from '../plan-io.js';
 import { CliError, ExitCode, type CliIo } from '../io.js';
 import type { CommandModule } from '../program.js';
 
@@ -27,11 +28,7 @@ function parseInputs(specs: string[]): { name: string; file: string }[] {
 export async function runPlan(io: CliIo, planPath: string, opts: RunOptions): Promise<number> {
   const inputs = parseInputs(opts.input);
   const backend = await selectBackend(opts.backend);
-  const plan = new Uint8Array(await readFile(planPath));
-  let runtime = backend.createRuntime();
-  if (opts.allowHostCode) runtime.setEngineHostCodeAllowed(true);
-  if (opts.leanRuntime) runtime = await runtime.loadRuntime(opts.leanRuntime);
-  const engine = await runtime.deserializeCudaEngine(plan);
+  const engine = await deserializePlanFile(backend, planPath, opts);
   const tensors: Record<string, HostTensor> = {};
   for (const { name, file } of inputs) tensors[name] = readNpy(new Uint8Array(await readFile(file)));
   const context = engine.createExecutionContext();

@@ -105,8 +105,8 @@ export function refitScenarios(ctx: ConformanceContext): void {
     expect(await refitter.refitCudaEngine()).toBe(true);
   });
 
-  it('A3: an engine built from convbn_a, refitted with convbn_b, gives logits_b', async () => {
-    if (!ctx.caps.execution) return;
+  it('A3: an engine built from convbn_a, refitted with convbn_b, gives logits_b', async (t) => {
+    if (!ctx.caps.execution) return t.skip('numerical check: this backend does not execute engines');
     const { backend, engine } = await refittableA();
     await expectLogits(ctx, await runConvbn(ctx, engine), 'convbn', 'logits_a.npy');
     const refitter = backend.createRefitter(engine);
@@ -193,8 +193,8 @@ export function refitScenarios(ctx: ConformanceContext): void {
     for (const n of all) expect(refitter.getWeightsPrototype(n).count).toBeGreaterThanOrEqual(0);
   });
 
-  it('A7: an execution context created before a refit keeps working and sees the new weights', async () => {
-    if (!ctx.caps.execution) return;
+  it('A7: an execution context created before a refit keeps working and sees the new weights', async (t) => {
+    if (!ctx.caps.execution) return t.skip('numerical check: this backend does not execute engines');
     const { backend, engine } = await refittableA();
     const input = await ctx.fixtures.npy('convbn', 'input.npy');
     const context = engine.createExecutionContext();

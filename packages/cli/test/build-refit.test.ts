@@ -1,0 +1,83 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runCli, type CliIo } from '@trt-refit/cli';
+
+const fixture = (p: string) => fileURLToPath(new URL(`../../../fixtures/${p}`, import.meta.url));
+function io(): CliIo & { out: string; err: string } {
+  const o = { out: '', err: '', isTTY: false, env: {}, cwd: process.cwd() } as CliIo & { out: string; err: string };
+  o.stdout = (t) => void (o.out += t);
+  o.stderr = (t) => void (o.err += t);
+  return o;
+}
+const tmp = () => mkdtempSync(join(tmpdir(), 'trt-refit-cli-'));
+async function json(args: string[]) {
+  const c = io();
+  const code = await runCli([...args, '--json'], c);
+  return { code, value: code === 0 ? (JSON.parse(c.out) as Record<string, unknown>) : undefined, err: c.err };
+}
+
+describe('trt-refit build / refit / inspect <plan> (mock backend)', () => {
+  it('builds a stripped plan, inspects it, refits it from the ONNX file into a full plan', async () => {
+    const d = tmp();
+    const built = await json(['build', fixture('convbn/convbn_a.onnx'), '--out', join(d, 's.plan'), '--strip']);
+    expect(built.code).toBe(0);
+    expect(built.value).toMatchObject({ backend: 'mock', builderFlags: ['STRIP_PLAN'] });
+    const inspected = (await json(['inspect', join(d, 's.plan')])).value as { format: string; refittable: boolean; weights: { name: string; stripped: boolean; refittable: boolean }[]; layers: { type: string }[] };
+    expect(inspected.format).toBe('plan');
+    expect(inspected.refittable).toBe(true);
+    expect(inspected.weights.find((w) => w.name === 'c1.weight')).toMatchObject({ refittable: true, stripped: true });
+    expect(inspected.layers.map((l) => l.type)).toContain('Conv+Scale+GELU');
+    const refitted = await json(['refit', join(d, 's.plan'), '--onnx', fixture('convbn/convbn_a.onnx'), '--out', join(d, 'full.plan')]);
+    expect(refitted.code).toBe(0);
+    const full = (await json(['inspect', join(d, 'full.plan')])).value as { refittable: boolean; weights: { stripped: boolean }[] };
+    expect(full.refittable).toBe(false);
+    expect(full.weights.every((w) => !w.stripped)).toBe(true);
+    expect(readFileSync(join(d, 'full.plan')).length).toBeGreaterThan(readFileSync(join(d, 's.plan')).length);
+  });
+
+  it('--include-refit keeps the written plan refittable; --safetensors takes the weights from a checkpoint', async () => {
+    const d = tmp();
+    expect((await json(['build', fixture('convbn/convbn_a.onnx'), '--out', join(d, 'r.plan'), '--refit'])).code).toBe(0);
+    const r = await json(['refit', join(d, 'r.plan'), '--onnx', fixture('convbn/convbn_a.onnx'), '--safetensors', fixture('convbn/convbn_b.safetensors'), '--out', join(d, 'b.plan'), '--include-refit']);
+    expect(r.value).toMatchObject({ fromCheckpoint: 13, refittable: true });
+    expect(((await json(['inspect', join(d, 'b.plan')])).value as { refittable: boolean }).refittable).toBe(true);
+  });
+
+  it('refuses, writing nothing, a model that does not fit or differs under REFIT_IDENTICAL', async () => {
+    const d = tmp();
+    await json(['build', fixture('convbn/convbn_a.onnx'), '--out', join(d, 's.plan'), '--strip']);
+    const other = await json(['refit', join(d, 's.plan'), '--onnx', fixture('tinyxf/tinyxf_a.onnx'), '--out', join(d, 'x.plan')]);
+    expect(other.code).toBe(1);
+    expect(other.err).toMatch(/Only successfully refitted 0 weights out of 9/);
+    const changed = await json(['refit', join(d, 's.plan'), '--onnx', fixture('convbn/convbn_b.onnx'), '--out', join(d, 'y.plan')]);
+    expect(changed.code).toBe(1);
+    expect(changed.err).toMatch(/differ from the build-time ones: c1\.weight/);
+    expect(existsSync(join(d, 'x.plan')) || existsSync(join(d, 'y.plan'))).toBe(false);
+  });
+
+  it('--refit-individual marks the named weights; conflicting modes are a usage error', async () => {
+    const d = tmp();
+    expect((await json(['build', fixture('convbn/convbn_a.onnx'), '--out', join(d, 'i.plan'), '--refit-individual', 'fc.weight,fc.bias', '--strip'])).code).toBe(0);
+    const info = (await json(['inspect', join(d, 'i.plan')])).value as { weights: { name: string; refittable: boolean }[] };
+    expect(info.weights.filter((w) => w.refittable).map((w) => w.name)).toEqual(['fc.weight', 'fc.bias']);
+    expect((await json(['build', fixture('convbn/convbn_a.onnx'), '--out', join(d, 'x.plan'), '--refit', '--refit-individual', 'fc.weight'])).code).toBe(2);
+    const unknown = await json(['build', fixture('convbn/convbn_a.onnx'), '--out', join(d, 'x.plan'), '--refit-individual', 'nope']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/no refittable weights named nope/);
+  });
+
+  it('a damaged plan is refused by inspect and refit', async () => {
+    const d = tmp();
+    await json(['build', fixture('convbn/convbn_a.onnx'), '--out', join(d, 's.plan'), '--refit']);
+    const bytes = readFileSync(join(d, 's.plan'));
+    bytes[bytes.length >> 1] ^= 0xff;
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(d, 'bad.plan'), bytes);
+    const c = io();
+    expect(await runCli(['inspect', join(d, 'bad.plan'), '--json'], c)).toBe(1);
+    expect(JSON.parse(c.out).error.code).toBe('ERR_TRT_REFIT_INVALID_PLAN');
+  });
+});
