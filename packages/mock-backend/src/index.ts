@@ -8,3 +8,4 @@ export { MockBuilder, MockBuilderConfig } from './mock-builder.js';
 export { MockSerializationConfig } from './serialization-config.js';
 export { createMockBackend, type MockBackendOptions } from './mock-backend.js';
 export { inspectPlan } from './inspect-plan.js';
+export * from './exec/index.js';

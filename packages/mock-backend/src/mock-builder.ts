@@ -16,6 +16,7 @@ import {
   type Logger,
 } from '@trt-refit/core';
 import { planEngine } from './engine-model.js';
+import { unsupportedLayers } from './exec/index.js';
 import { contentHash } from './mock-engine.js';
 import { writePlan } from './plan-file.js';
 
@@ -75,6 +76,8 @@ export class MockBuilder implements Builder {
     for (const w of checkBuilderFlags(flags, this.tensorrtVersion).warnings) this.logger.log(Severity.WARNING, w);
     const mode = resolveBuildMode(flags, this.tensorrtVersion);
     if (network.layers.length === 0 || network.outputs.length === 0) throw new TrtRefitError(TrtRefitErrorCode.BUILD_FAILED, 'the network has no layers or no outputs');
+    const unsupported = unsupportedLayers(network.layers.map((l) => ({ ...l, weights: [] })));
+    if (unsupported.length) throw new TrtRefitError(TrtRefitErrorCode.BUILD_FAILED, `the mock cannot build these layers: ${unsupported.map((u) => `${u.name} (${u.type})`).join(', ')}`, { unsupported });
     const engine = planEngine(network, mode);
     const data = new Map(network.weightsEntries().map((e) => [e.name, hostBytes(e.weights)]));
     const names = new Map(network.weightsEntries().map((e) => [e.weights, e.name]));

@@ -21,6 +21,7 @@ import {
 } from '@trt-refit/core';
 import { MockSerializationConfig } from './serialization-config.js';
 import { writePlan, type PlanContents } from './plan-file.js';
+import { executeLayers } from './exec/index.js';
 
 const REFIT_FLAGS = new Set<string>([BuilderFlag.REFIT, BuilderFlag.REFIT_IDENTICAL, BuilderFlag.REFIT_INDIVIDUAL, BuilderFlag.STRIP_PLAN]);
 
@@ -29,6 +30,7 @@ export class MockEngine implements CudaEngine {
   private _disposed = false;
   /** Current values of every weight (stripped, never-refitted weights are absent and read as zeros). */
   private readonly store = new Map<string, Uint8Array>();
+  private readonly byName: Map<string, PlanContents['weights'][number]>;
   /** Stripped weights a refit has filled since deserialization. */
   readonly filled = new Set<string>();
   readonly mode: BuildMode;
@@ -37,6 +39,7 @@ export class MockEngine implements CudaEngine {
 
   constructor(readonly plan: PlanContents, readonly tensorrtVersion: string) {
     this.mode = resolveBuildMode(plan.builderFlags as BuilderFlag[], plan.tensorrtVersion);
+    this.byName = new Map(plan.weights.map((w) => [w.name, w]));
     for (const w of plan.weights) if (w.data) this.store.set(w.name, w.data);
   }
 
@@ -57,9 +60,14 @@ export class MockEngine implements CudaEngine {
   valuesOf(name: string): Uint8Array {
     const v = this.store.get(name);
     if (v) return v;
-    const w = this.plan.weights.find((x) => x.name === name);
-    if (!w) throw new TrtRefitError(TrtRefitErrorCode.INVALID_STATE, `the engine has no weight ${name}`);
+    const w = this.weightInfo(name);
     return new Uint8Array(byteLengthFor(w.dtype, w.count));
+  }
+  /** @internal */
+  weightInfo(name: string) {
+    const w = this.byName.get(name);
+    if (!w) throw new TrtRefitError(TrtRefitErrorCode.INVALID_STATE, `the engine has no weight ${name}`);
+    return w;
   }
   /** @internal applies refitted values (the engine keeps its own copy, as TensorRT copies weights into the engine). */
   apply(name: string, bytes: Uint8Array): void {
@@ -140,10 +148,14 @@ export class MockEngine implements CudaEngine {
       dispose() {
         disposed = true;
       },
-      async execute() {
+      async execute(inputs) {
         if (disposed) throw new DisposedError('ExecutionContext');
         engine.check();
-        throw new TrtRefitError(TrtRefitErrorCode.EXECUTION_FAILED, 'the mock backend does not compute outputs yet (CPU execution is issue 5)');
+        // Executions and refits on one engine never interleave: an execution sees the weights of one refit.
+        return engine.exclusive(async () => executeLayers(engine.plan.networkLayers, engine.plan, inputs, (name) => {
+          const w = engine.weightInfo(name);
+          return { bytes: engine.valuesOf(name), dtype: w.dtype, dims: w.dims };
+        }));
       },
     };
   }

@@ -7,10 +7,10 @@ import { createMockBackend, writeLeanRuntime } from '@trt-refit/mock-backend';
 
 const fixturesDir = fileURLToPath(new URL('../../../fixtures', import.meta.url));
 
-// Numerical checks need CPU execution (issue 5); every other step of ACCEPTANCE.md A-F runs here.
+// Every step of ACCEPTANCE.md A-F, numerical checks included (CPU execution against onnxruntime's outputs).
 runConformanceSuite('mock', () => createMockBackend(), {
   fixturesDir,
-  capabilities: { execution: false, handBuiltNetworks: true, contentHashCheck: true },
+  capabilities: { execution: true, handBuiltNetworks: true, contentHashCheck: true },
   leanRuntimePath: async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'trt-refit-lean-')), 'libnvinfer_lean.mock');
     await writeLeanRuntime(path, createMockBackend().tensorrtVersion);
