@@ -42,7 +42,8 @@ export function readNpy(bytes: Uint8Array): HostTensor {
   const count = dims.reduce((a, b) => a * b, 1);
   const dataStart = start + headerLen;
   if (dataStart + count * kind.size > bytes.length) throw new InvalidArgumentError(`.npy data is truncated: shape (${shapeText}) needs ${count * kind.size} bytes`);
-  const copy = bytes.slice(dataStart, dataStart + count * kind.size);
+  // Uint8Array#slice copies (Buffer#slice would be a view into a pooled buffer): the data gets its own aligned memory.
+  const copy = Uint8Array.prototype.slice.call(bytes, dataStart, dataStart + count * kind.size);
   return { data: new kind.ctor(copy.buffer, 0, count) as HostTensor['data'], dims };
 }
 

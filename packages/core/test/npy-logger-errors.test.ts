@@ -82,10 +82,20 @@ describe('typed errors', () => {
 });
 
 describe('maxRelativeError', () => {
-  it('measures relative error with a floor, and Infinity for length or NaN mismatches', () => {
+  it('measures relative error with a floor at 1% of the tensor scale, and Infinity for length or NaN mismatches', () => {
+    expect(maxRelativeError([100, 0.0001], [100, 0])).toBeCloseTo(1e-4, 10); // 1e-4 / (1% of 100)
+    expect(maxRelativeError([2, 1.1], [2, 1])).toBeCloseTo(0.1, 10);
     expect(maxRelativeError([1, 2], [1, 2])).toBe(0);
     expect(maxRelativeError([1.00001], [1])).toBeCloseTo(1e-5, 10);
     expect(maxRelativeError([1], [1, 2])).toBe(Infinity);
     expect(maxRelativeError([NaN], [1])).toBe(Infinity);
+  });
+});
+
+describe('.npy from a Node Buffer', () => {
+  it('copies the data out of a pooled Buffer (Buffer#slice is a view)', () => {
+    const bytes = writeNpy({ data: new BigInt64Array([3n, 4n]), dims: [2] });
+    const pooled = Buffer.concat([Buffer.from([1, 2, 3]), Buffer.from(bytes)]).subarray(3);
+    expect(Array.from(readNpy(pooled).data as BigInt64Array)).toEqual([3n, 4n]);
   });
 });

@@ -146,12 +146,18 @@ function matmul(a: Tensor, b: Tensor, layer: string): Tensor {
     const ao = (ia ? ia[t]! : t) * m * k;
     const bo = (ib ? ib[t]! : t) * k * n;
     const oo = t * m * n;
-    for (let i = 0; i < m; i++)
+    // Accumulate each output row in double precision (cache-friendly i-p-j order), round once to float32.
+    const acc = new Float64Array(n);
+    for (let i = 0; i < m; i++) {
+      acc.fill(0);
       for (let p = 0; p < k; p++) {
         const av = a.data[ao + i * k + p]!;
         if (av === 0) continue;
-        for (let j = 0; j < n; j++) out.data[oo + i * n + j] = out.data[oo + i * n + j]! + av * b.data[bo + p * n + j]!;
+        const row = bo + p * n;
+        for (let j = 0; j < n; j++) acc[j] = acc[j]! + av * b.data[row + j]!;
       }
+      out.data.set(acc, oo + i * n);
+    }
   }
   let dims = out.dims;
   if (a.dims.length === 1) dims = [...dims.slice(0, -2), dims[dims.length - 1]!];
