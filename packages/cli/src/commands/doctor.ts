@@ -1,0 +1,103 @@
+import type { Command } from 'commander';
+import { CliError, ExitCode, type CliIo } from '../io.js';
+import type { CommandModule } from '../program.js';
+
+/** One backend as `trt-refit doctor` reports it. */
+export interface DoctorBackend {
+  name: string;
+  available: boolean;
+  /** The (emulated or loaded) TensorRT version, or null when none was found. */
+  version: string | null;
+  /** Why the backend is unavailable or limited, each with what to do about it. */
+  reasons: { cause: string; fix: string }[];
+}
+
+/** What `trt-refit doctor --json` prints. */
+export interface DoctorReport {
+  backends: DoctorBackend[];
+}
+
+interface DoctorOptions {
+  json?: boolean;
+  require?: string[];
+}
+
+function failure(name: string, module: string, e: unknown): DoctorBackend {
+  return {
+    name,
+    available: false,
+    version: null,
+    reasons: [{ cause: `${module} could not be used: ${e instanceof Error ? e.message : String(e)}`, fix: `build the workspace (pnpm build) and check that ${module} is installed` }],
+  };
+}
+
+/** The mock backend: available whenever its package provides createMockBackend. Imported lazily. */
+async function probeMock(): Promise<DoctorBackend> {
+  const module = '@trt-refit/mock-backend';
+  try {
+    const mod = (await import(module)) as Record<string, unknown>;
+    const create = mod.createMockBackend;
+    if (typeof create !== 'function') {
+      return { name: 'mock', available: false, version: null, reasons: [{ cause: `${module} does not provide createMockBackend() in this build`, fix: 'update the workspace' }] };
+    }
+    const backend = (await (create as () => unknown)()) as { tensorrtVersion?: unknown };
+    return { name: 'mock', available: true, version: typeof backend.tensorrtVersion === 'string' ? backend.tensorrtVersion : null, reasons: [] };
+  } catch (e) {
+    return failure('mock', module, e);
+  }
+}
+
+/** The native backend, probed without loading TensorRT objects. Imported lazily so doctor never needs the addon. */
+async function probeNative(env: NodeJS.ProcessEnv): Promise<DoctorBackend> {
+  const module = '@trt-refit/native-backend';
+  try {
+    const mod = (await import(module)) as Record<string, unknown>;
+    const probe = mod.probeNativeBackend;
+    if (typeof probe !== 'function') {
+      return { name: 'native', available: false, version: null, reasons: [{ cause: `${module} does not provide probeNativeBackend() in this build`, fix: 'update the workspace' }] };
+    }
+    const r = (probe as (o: { env: NodeJS.ProcessEnv }) => DoctorBackend)({ env });
+    return { name: 'native', available: r.available, version: r.version, reasons: r.reasons.map(({ cause, fix }) => ({ cause, fix })) };
+  } catch (e) {
+    return failure('native', module, e);
+  }
+}
+
+/** Probes every backend. */
+export async function doctorReport(env: NodeJS.ProcessEnv): Promise<DoctorReport> {
+  return { backends: [await probeMock(), await probeNative(env)] };
+}
+
+function formatText(report: DoctorReport): string {
+  const lines: string[] = [];
+  for (const b of report.backends) {
+    const version = b.version ? ` (TensorRT ${b.version}${b.name === 'mock' ? ', emulated' : ''})` : '';
+    lines.push(`${b.name}: ${b.available ? 'available' : 'unavailable'}${version}`);
+    for (const r of b.reasons) lines.push(`  - ${r.cause}`, `    fix: ${r.fix}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Prints the report; exits 1 when a backend named with `--require` is unavailable. */
+export async function doctor(io: CliIo, opts: DoctorOptions): Promise<number> {
+  const report = await doctorReport(io.env);
+  const names = report.backends.map((b) => b.name);
+  for (const r of opts.require ?? []) {
+    if (!names.includes(r)) throw new CliError(`--require takes one of ${names.join(', ')}, received ${JSON.stringify(r)}`, ExitCode.USAGE);
+  }
+  io.stdout(opts.json ? JSON.stringify(report) + '\n' : formatText(report));
+  const missing = (opts.require ?? []).filter((r) => !report.backends.find((b) => b.name === r)?.available);
+  return missing.length ? ExitCode.REFUSED : ExitCode.OK;
+}
+
+/** `trt-refit doctor [--json] [--require <backend>...]`. */
+export const doctorCommand: CommandModule = {
+  register(program: Command, io: CliIo, setExit) {
+    program
+      .command('doctor')
+      .description('report which backends can run here (CUDA, TensorRT, the addon) and, for each that cannot, why and how to fix it')
+      .option('--json', 'machine-readable output: {"backends": [{"name", "available", "version", "reasons": [{"cause", "fix"}]}]}')
+      .option('--require <backend>', 'exit 1 unless this backend is available (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+      .action(async (opts: DoctorOptions) => setExit(await doctor(io, opts)));
+  },
+};
