@@ -74,6 +74,28 @@ describe('CPU execution', () => {
     expect(maxRelativeError(got.data as Float32Array, expected)).toBeLessThanOrEqual(1e-5);
   });
 
+  it.each([
+    ['MaxPool 3x3 stride 2 pad 1', 'MaxPool', { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }],
+    ['MaxPool 2x2 ceil_mode', 'MaxPool', { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }],
+    ['AveragePool 3x3 pad 1', 'AveragePool', { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }],
+    ['AveragePool 3x3 pad 1 count_include_pad', 'AveragePool', { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], count_include_pad: 1 }],
+    ['AveragePool 2x2 ceil_mode', 'AveragePool', { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }],
+  ] as const)('%s matches onnxruntime', async (_l, op, attributes) => {
+    const { model } = writeOnnxModel({
+      inputs: [{ name: 'x', elemType: 1, dims: [2, 3, 7, 7] }],
+      outputs: [{ name: 'y', elemType: 1, dims: ['N', 'C', 'H', 'W'] }],
+      nodes: [{ opType: op, inputs: ['x'], outputs: ['y'], attributes: attributes as Record<string, number[] | number> }],
+      opset: 19,
+    });
+    const x = Float32Array.from({ length: 2 * 3 * 49 }, (_, i) => Math.sin(i * 1.7) * 3);
+    const session = await ort.InferenceSession.create(model);
+    const expected = (await session.run({ x: new ort.Tensor('float32', x, [2, 3, 7, 7]) })).y!;
+    const engine = await engineFrom(createMockBackend(), model);
+    const got = Object.values(await engine.createExecutionContext().execute({ x: { data: x, dims: [2, 3, 7, 7] } }))[0]!;
+    expect(got.dims).toEqual(expected.dims);
+    expect(maxRelativeError(got.data as Float32Array, expected.data as Float32Array)).toBeLessThanOrEqual(1e-5);
+  });
+
   it('unsupported ops fail the build naming every node; bad inputs are typed errors', async () => {
     const { model } = writeOnnxModel({ outputs: [{ name: 'y', elemType: 1, dims: [1] }], nodes: [{ opType: 'Relu', inputs: ['x'], outputs: ['y'] }], inputs: [{ name: 'x', elemType: 1, dims: [2] }] });
     const engine = await engineFrom(createMockBackend(), model);

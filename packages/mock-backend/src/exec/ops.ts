@@ -352,6 +352,53 @@ function gemm(c: OpContext): Tensor[] {
   return [y];
 }
 
+function pool(kind: 'max' | 'avg'): Op {
+  return (c) => {
+    const x = need(c, 0);
+    if (x.dims.length !== 4) throw execError(c.layer, 'only 2-D pooling is supported');
+    const [n, ch, h, w] = x.dims as [number, number, number, number];
+    const [kh, kw] = ints(c, 'kernel_shape') ?? [1, 1];
+    const [sh, sw] = ints(c, 'strides') ?? [1, 1];
+    const [dh, dw] = ints(c, 'dilations') ?? [1, 1];
+    const [pt, pl, pb, pr] = ints(c, 'pads') ?? [0, 0, 0, 0];
+    const ceil = num(c, 'ceil_mode', 0) === 1;
+    const countPad = num(c, 'count_include_pad', 0) === 1;
+    if (c.attrs.auto_pad !== undefined && c.attrs.auto_pad !== 'NOTSET') throw execError(c.layer, `auto_pad ${String(c.attrs.auto_pad)} is not supported for pooling`);
+    const outSize = (size: number, k: number, s: number, d: number, p0: number, p1: number) => {
+      const span = size + p0 + p1 - d * (k - 1) - 1;
+      let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+      if (ceil && (o - 1) * s >= size + p0) o--; // the last window must start inside the input or left padding
+      return o;
+    };
+    const oh = outSize(h, kh!, sh!, dh!, pt!, pb!);
+    const ow = outSize(w, kw!, sw!, dw!, pl!, pr!);
+    const out = floatTensor([n, ch, oh, ow]);
+    for (let b = 0; b < n * ch; b++)
+      for (let y = 0; y < oh; y++)
+        for (let xx = 0; xx < ow; xx++) {
+          let acc = kind === 'max' ? -Infinity : 0;
+          let count = 0;
+          for (let i = 0; i < kh!; i++) {
+            const iy = y * sh! - pt! + i * dh!;
+            for (let j = 0; j < kw!; j++) {
+              const ix = xx * sw! - pl! + j * dw!;
+              const inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
+              if (countPad && kind === 'avg' && iy < h + pb! && ix < w + pr!) count++;
+              if (!inside) continue;
+              const v = x.data[(b * h + iy) * w + ix]!;
+              if (kind === 'max') acc = Math.max(acc, v);
+              else {
+                acc += v;
+                if (!countPad) count++;
+              }
+            }
+          }
+          out.data[(b * oh + y) * ow + xx] = kind === 'max' ? acc : acc / Math.max(count, 1);
+        }
+    return [out];
+  };
+}
+
 const ONNX_FLOAT_TYPES = new Set([1, 10, 11, 16]);
 
 /** The ops the CPU executor runs (ONNX semantics), plus `Scale` for a folded BatchNormalization. */
@@ -457,6 +504,8 @@ export const OPS: Readonly<Record<string, Op>> = {
   },
   HardSigmoid: (c) => unary((x) => Math.max(0, Math.min(1, num(c, 'alpha', 0.2) * x + num(c, 'beta', 0.5))))(c),
   HardSwish: unary((x) => x * Math.max(0, Math.min(1, x / 6 + 0.5))),
+  MaxPool: pool('max'),
+  AveragePool: pool('avg'),
   GlobalAveragePool: (c) => {
     const x = need(c, 0);
     return reduceMean({ ...c, attrs: { axes: [...x.dims.keys()].slice(2), keepdims: 1 } });
