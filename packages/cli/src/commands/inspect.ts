@@ -19,7 +19,8 @@ export interface InspectedWeight {
   error?: string;
 }
 
-const SAFETENSORS_TO_ONNX: Record<string, string> = {
+/** safetensors dtype names → ONNX names. */
+export const SAFETENSORS_TO_ONNX: Readonly<Record<string, string>> = {
   F32: 'FLOAT', F16: 'FLOAT16', BF16: 'BFLOAT16', F64: 'DOUBLE', I64: 'INT64', I32: 'INT32', I16: 'INT16', I8: 'INT8', U8: 'UINT8',
   U16: 'UINT16', U32: 'UINT32', U64: 'UINT64', BOOL: 'BOOL', F8_E4M3: 'FLOAT8E4M3FN', F8_E5M2: 'FLOAT8E5M2', F8_E8M0: 'FLOAT8E8M0', F4: 'FLOAT4E2M1',
 };
