@@ -1,1 +1,4 @@
-export const CASES = [];
+// Every benchmark case; each runs in its own child process (bench/run-case.mjs).
+import missingSet from './missing-set.mjs';
+
+export const CASES = [missingSet];
