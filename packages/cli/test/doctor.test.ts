@@ -7,7 +7,8 @@ import { runCli, ExitCode, type CliIo } from '@trt-refit/cli';
 /** An io whose environment points the native backend at an addon that does not exist, so the result is the same everywhere. */
 function io(): CliIo & { out: string; err: string } {
   const missing = join(mkdtempSync(join(tmpdir(), 'trt-refit-doctor-')), 'trt_refit_native.node');
-  const o = { out: '', err: '', isTTY: false, env: { TRT_REFIT_NATIVE_ADDON: missing }, cwd: process.cwd() } as CliIo & { out: string; err: string };
+  const env: NodeJS.ProcessEnv = { TRT_REFIT_NATIVE_ADDON: missing };
+  const o = { out: '', err: '', isTTY: false, env, cwd: process.cwd() } as unknown as CliIo & { out: string; err: string };
   o.stdout = (t) => void (o.out += t);
   o.stderr = (t) => void (o.err += t);
   return o;

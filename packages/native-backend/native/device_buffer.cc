@@ -25,8 +25,11 @@ size_t OffsetArg(Napi::Env env, Napi::CallbackInfo const& info, size_t index) {
 
 // Releases a staging block when the last owner (the completion callback or an error path) lets go.
 struct Staging {
-  PinnedPool::Block block;
+  explicit Staging(PinnedPool::Block b) : block(b) {}
+  Staging(Staging const&) = delete;
+  Staging& operator=(Staging const&) = delete;
   ~Staging() { PinnedPool::Get().Release(block); }
+  PinnedPool::Block block;
 };
 
 }  // namespace
@@ -176,7 +179,7 @@ Napi::Value DeviceBuffer::UploadAsync(Napi::CallbackInfo const& info) {
     if (src.length > 0) {
       void const* from = src.data;
       if (src.length <= PinnedPool::kMaxStagingBytes && !IsPinnedHostPointer(src.data)) {
-        staging = std::make_shared<Staging>(Staging{PinnedPool::Get().Acquire(src.length)});
+        staging = std::make_shared<Staging>(PinnedPool::Get().Acquire(src.length));
         std::memcpy(staging->block.ptr, src.data, src.length);
         from = staging->block.ptr;
       }
@@ -219,7 +222,7 @@ Napi::Value DeviceBuffer::DownloadAsync(Napi::CallbackInfo const& info) {
     if (dst.length > 0) {
       void* to = dst.data;
       if (dst.length <= PinnedPool::kMaxStagingBytes && !IsPinnedHostPointer(dst.data)) {
-        staging = std::make_shared<Staging>(Staging{PinnedPool::Get().Acquire(dst.length)});
+        staging = std::make_shared<Staging>(PinnedPool::Get().Acquire(dst.length));
         to = staging->block.ptr;
         offThread = [staging, dst] { std::memcpy(dst.data, staging->block.ptr, dst.length); };
       }

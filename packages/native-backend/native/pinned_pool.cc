@@ -1,5 +1,8 @@
 #include "pinned_pool.h"
 
+#include <iterator>
+#include <vector>
+
 #include "common.h"
 #include "cuda_api.h"
 
@@ -23,10 +26,11 @@ PinnedPool::Block PinnedPool::Acquire(size_t bytes) {
   size_t const size = SizeClass(bytes);
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = free_.find(size);
-    if (it != free_.end()) {
-      Block b{it->second, size};
-      free_.erase(it);
+    // Most recently released first: its pages are the likeliest to be warm.
+    for (auto it = free_.rbegin(); it != free_.rend(); ++it) {
+      if (it->size != size) continue;
+      Block b = *it;
+      free_.erase(std::next(it).base());
       retained_ -= size;
       return b;
     }
@@ -38,15 +42,24 @@ PinnedPool::Block PinnedPool::Acquire(size_t bytes) {
 
 void PinnedPool::Release(Block block) noexcept {
   if (!block.ptr) return;
-  {
+  std::vector<void*> evicted;
+  try {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (retained_ + block.size <= kRetainBytes) {
-      free_.emplace(block.size, block.ptr);
+    if (block.size > kRetainBytes) {
+      evicted.push_back(block.ptr);
+    } else {
+      while (retained_ + block.size > kRetainBytes && !free_.empty()) {
+        evicted.push_back(free_.front().ptr);
+        retained_ -= free_.front().size;
+        free_.pop_front();
+      }
+      free_.push_back(block);
       retained_ += block.size;
-      return;
     }
+  } catch (...) {
+    evicted.push_back(block.ptr);  // out of memory for the bookkeeping: just free it
   }
-  CudaApi::Get().cudaFreeHost(block.ptr);
+  for (void* p : evicted) CudaApi::Get().cudaFreeHost(p);
 }
 
 size_t PinnedPool::retainedBytes() const {

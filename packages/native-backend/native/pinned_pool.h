@@ -1,9 +1,10 @@
-// Page-locked (pinned) host memory for staging async copies. cudaHostAlloc costs milliseconds, so blocks are
-// pooled by power-of-two size class; at most kRetainBytes stay cached, the rest is freed on release.
+// Page-locked (pinned) host memory for staging async copies. cudaHostAlloc costs milliseconds (and cudaFreeHost
+// may synchronize the device), so blocks are pooled by power-of-two size class; at most kRetainBytes stay cached,
+// the least recently released going first when a returning block needs the room.
 #pragma once
 
 #include <cstddef>
-#include <map>
+#include <deque>
 #include <mutex>
 
 namespace trt_refit {
@@ -13,7 +14,7 @@ class PinnedPool {
   // Copies larger than this are not staged (see device_buffer.cc): pinning gigabytes per call would cost more
   // than the pageable copy it saves.
   static constexpr size_t kMaxStagingBytes = size_t{64} << 20;
-  static constexpr size_t kRetainBytes = size_t{256} << 20;
+  static constexpr size_t kRetainBytes = size_t{512} << 20;
   static constexpr size_t kMinBlockBytes = size_t{64} << 10;
 
   struct Block {
@@ -32,7 +33,7 @@ class PinnedPool {
  private:
   PinnedPool() = default;
   mutable std::mutex mutex_;
-  std::multimap<size_t, void*> free_;
+  std::deque<Block> free_;  // oldest release first
   size_t retained_ = 0;
 };
 

@@ -9,6 +9,10 @@ import { errorCodeName, severityName, severityNumber } from './native-enums.js';
  */
 export class LogBridge {
   readonly sink: NativeLogSink;
+  /** The last messages with their sequence numbers, so a failing call can quote what TensorRT logged while it ran
+   * even when a nudge already flushed them to the logger. */
+  readonly #recent: { seq: number; severity: Severity; message: string }[] = [];
+  #seq = 0;
 
   constructor(
     tensorrt: NativeTensorRtModule,
@@ -22,6 +26,8 @@ export class LogBridge {
   flush(): { severity: Severity; message: string }[] {
     const out = this.sink.drain().map(([s, message]) => ({ severity: severityName(s), message }));
     for (const m of out) {
+      this.#recent.push({ seq: ++this.#seq, ...m });
+      if (this.#recent.length > 256) this.#recent.shift();
       try {
         this.logger.log(m.severity, m.message);
       } catch {
@@ -29,6 +35,17 @@ export class LogBridge {
       }
     }
     return out;
+  }
+
+  /** A position in the message sequence, for {@link since}. */
+  mark(): number {
+    return this.#seq;
+  }
+
+  /** Messages flushed after `mark` (flushing the queue first). */
+  since(mark: number): { severity: Severity; message: string }[] {
+    this.flush();
+    return this.#recent.filter((m) => m.seq > mark).map(({ severity, message }) => ({ severity, message }));
   }
 }
 

@@ -1,0 +1,93 @@
+/*
+ * A stand-in for libcudart.so.13 backed by host memory, so the addon's CUDA paths (completion thread, staging,
+ * deferred frees, finalizers, worker threads) can be exercised on a machine without a GPU:
+ *
+ *   cc -shared -fPIC -O2 -I/usr/local/cuda/include -o /tmp/libcudart-fake.so scripts/fake-cudart.c -lpthread
+ *   TRT_REFIT_CUDART_PATH=/tmp/libcudart-fake.so node --expose-gc scripts/device-check.mjs --cycles 2000
+ *
+ * Copies happen at enqueue time (stream order is call order); each recorded event reports "not ready" to its first
+ * three queries, so the addon's polling is exercised. Not a model of GPU timing: throughput figures are meaningless.
+ */
+#include <cuda_runtime_api.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct Block { void* p; size_t n; int pinned; struct Block* next; } Block;
+static Block* blocks;
+static size_t deviceBytes;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static const size_t kTotal = (size_t)80 << 30;
+
+static void add(void* p, size_t n, int pinned) {
+  Block* b = malloc(sizeof *b);
+  b->p = p; b->n = n; b->pinned = pinned;
+  pthread_mutex_lock(&mu);
+  b->next = blocks; blocks = b;
+  if (!pinned) deviceBytes += n;
+  pthread_mutex_unlock(&mu);
+}
+static int drop(void* p) {
+  pthread_mutex_lock(&mu);
+  for (Block** b = &blocks; *b; b = &(*b)->next) {
+    if ((*b)->p == p) { Block* d = *b; *b = d->next; if (!d->pinned) deviceBytes -= d->n; pthread_mutex_unlock(&mu); free(d); return 1; }
+  }
+  pthread_mutex_unlock(&mu);
+  return 0;
+}
+static int find(const void* p) {
+  pthread_mutex_lock(&mu);
+  for (Block* b = blocks; b; b = b->next) {
+    if ((const char*)p >= (char*)b->p && (const char*)p < (char*)b->p + b->n) { int r = b->pinned ? 1 : 2; pthread_mutex_unlock(&mu); return r; }
+  }
+  pthread_mutex_unlock(&mu);
+  return 0;
+}
+
+const char* cudaGetErrorName(cudaError_t e) { return e == cudaErrorNotReady ? "cudaErrorNotReady" : e == cudaErrorMemoryAllocation ? "cudaErrorMemoryAllocation" : e ? "cudaErrorUnknown" : "cudaSuccess"; }
+const char* cudaGetErrorString(cudaError_t e) { return e == cudaErrorMemoryAllocation ? "out of memory" : e ? "fake error" : "no error"; }
+cudaError_t cudaGetLastError(void) { return cudaSuccess; }
+cudaError_t cudaRuntimeGetVersion(int* v) { *v = 13000; return cudaSuccess; }
+cudaError_t cudaDriverGetVersion(int* v) { *v = 13000; return cudaSuccess; }
+cudaError_t cudaGetDeviceCount(int* n) { *n = 1; return cudaSuccess; }
+cudaError_t cudaGetDevice(int* d) { *d = 0; return cudaSuccess; }
+cudaError_t cudaSetDevice(int d) { return d == 0 ? cudaSuccess : cudaErrorInvalidDevice; }
+cudaError_t cudaDeviceGetAttribute(int* v, enum cudaDeviceAttr a, int d) { (void)a; (void)d; *v = 0; return cudaSuccess; }
+cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp* p, int d) {
+  (void)d; memset(p, 0, sizeof *p); strcpy(p->name, "Fake CUDA device (host memory)");
+  p->major = 9; p->totalGlobalMem = kTotal; p->multiProcessorCount = 1; return cudaSuccess;
+}
+cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
+cudaError_t cudaMemGetInfo(size_t* f, size_t* t) { pthread_mutex_lock(&mu); *f = kTotal - deviceBytes; pthread_mutex_unlock(&mu); *t = kTotal; return cudaSuccess; }
+cudaError_t cudaMalloc(void** p, size_t n) {
+  if (n > kTotal - deviceBytes) return cudaErrorMemoryAllocation;
+  *p = malloc(n ? n : 1); if (!*p) return cudaErrorMemoryAllocation; add(*p, n, 0); return cudaSuccess;
+}
+cudaError_t cudaFree(void* p) { if (!p) return cudaSuccess; if (!drop(p)) return cudaErrorInvalidValue; free(p); return cudaSuccess; }
+cudaError_t cudaMemcpy(void* d, const void* s, size_t n, enum cudaMemcpyKind k) { (void)k; memmove(d, s, n); return cudaSuccess; }
+cudaError_t cudaMemcpyAsync(void* d, const void* s, size_t n, enum cudaMemcpyKind k, cudaStream_t st) { (void)k; (void)st; memmove(d, s, n); return cudaSuccess; }
+cudaError_t cudaMemsetAsync(void* d, int v, size_t n, cudaStream_t st) { (void)st; memset(d, v, n); return cudaSuccess; }
+cudaError_t cudaHostAlloc(void** p, size_t n, unsigned int f) { (void)f; *p = malloc(n ? n : 1); if (!*p) return cudaErrorMemoryAllocation; add(*p, n, 1); return cudaSuccess; }
+cudaError_t cudaFreeHost(void* p) { if (!drop(p)) return cudaErrorInvalidValue; free(p); return cudaSuccess; }
+cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes* a, const void* p) {
+  memset(a, 0, sizeof *a);
+  int k = find(p);
+  a->type = k == 1 ? cudaMemoryTypeHost : k == 2 ? cudaMemoryTypeDevice : cudaMemoryTypeUnregistered;
+  return cudaSuccess;
+}
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned int f) { (void)f; *s = (cudaStream_t)malloc(16); return cudaSuccess; }
+cudaError_t cudaStreamDestroy(cudaStream_t s) { free(s); return cudaSuccess; }
+cudaError_t cudaStreamSynchronize(cudaStream_t s) { (void)s; return cudaSuccess; }
+cudaError_t cudaStreamQuery(cudaStream_t s) { (void)s; return cudaSuccess; }
+cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t e, unsigned int f) { (void)s; (void)e; (void)f; return cudaSuccess; }
+typedef struct { int polls; } Ev;
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* e, unsigned int f) { (void)f; *e = (cudaEvent_t)calloc(1, sizeof(Ev)); return cudaSuccess; }
+cudaError_t cudaEventDestroy(cudaEvent_t e) { free(e); return cudaSuccess; }
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) { (void)s; __atomic_store_n(&((Ev*)e)->polls, 3, __ATOMIC_SEQ_CST); return cudaSuccess; }
+cudaError_t cudaEventSynchronize(cudaEvent_t e) { __atomic_store_n(&((Ev*)e)->polls, 0, __ATOMIC_SEQ_CST); return cudaSuccess; }
+cudaError_t cudaEventQuery(cudaEvent_t e) {
+  Ev* v = (Ev*)e;
+  if (__atomic_load_n(&v->polls, __ATOMIC_SEQ_CST) > 0) { __atomic_fetch_sub(&v->polls, 1, __ATOMIC_SEQ_CST); return cudaErrorNotReady; }
+  return cudaSuccess;
+}
+cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t a, cudaEvent_t b) { (void)a; (void)b; *ms = 1.0f; return cudaSuccess; }

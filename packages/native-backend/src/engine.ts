@@ -1,0 +1,117 @@
+import {
+  DataType,
+  EngineStat,
+  requireFeature,
+  type CudaEngine,
+  type EngineLayerInfo,
+  type SerializationConfig,
+} from '@trt-refit/core';
+import type { NativeEngine as RawEngine } from './binding.js';
+import type { NativeContext } from './context.js';
+import type { LogBridge } from './diagnostics.js';
+import { parseEngineLayers } from './engine-inspector.js';
+import { NativeExecutionContext } from './execution-context.js';
+import { IO_MODE, dataTypeName, engineStatNumber } from './native-enums.js';
+import { NativeResource } from './native-resource.js';
+import { SerialQueue } from './serial-queue.js';
+import { NativeSerializationConfig } from './serialization-config.js';
+import { typeError } from './validate.js';
+
+/** An engine I/O tensor as core describes it. */
+export interface IOTensorInfo {
+  name: string;
+  mode: 'INPUT' | 'OUTPUT';
+  dtype: DataType;
+  dims: (number | string)[];
+}
+
+/**
+ * `ICudaEngine` of the native backend. Refits and executions of one engine run one at a time (TensorRT's refit
+ * is undefined behaviour with work pending on the engine).
+ */
+export class NativeCudaEngine extends NativeResource<RawEngine> implements CudaEngine {
+  /** @internal Serializes refits and executions of this engine. */
+  readonly queue = new SerialQueue();
+  #io: IOTensorInfo[] | undefined;
+  readonly #contexts = new Set<NativeExecutionContext>();
+
+  /** @internal */
+  constructor(
+    native: RawEngine,
+    log: LogBridge,
+    private readonly ctx: NativeContext,
+  ) {
+    super(native, log, 'CudaEngine');
+  }
+
+  /** @internal */
+  raw(): RawEngine {
+    return this.live();
+  }
+
+  isRefittable(): boolean {
+    return this.call((n) => n.isRefittable());
+  }
+
+  createSerializationConfig(): NativeSerializationConfig {
+    return new NativeSerializationConfig(
+      this.call((n) => n.createSerializationConfig()),
+      this.log,
+      this.ctx.version,
+    );
+  }
+
+  serializeWithConfig(config: SerializationConfig): Uint8Array {
+    if (!(config instanceof NativeSerializationConfig)) throw typeError('config', 'a SerializationConfig from engine.createSerializationConfig()', config);
+    const raw = config.raw();
+    return this.call((n) => n.serializeWithConfig(raw));
+  }
+
+  serialize(): Uint8Array {
+    return this.call((n) => n.serialize());
+  }
+
+  /** `getEngineStat` (10.14+): STRIPPED_WEIGHTS_SIZE is -1 for an engine that was not stripped. */
+  getEngineStat(stat: EngineStat): number {
+    if (stat !== EngineStat.TOTAL_WEIGHTS_SIZE && stat !== EngineStat.STRIPPED_WEIGHTS_SIZE) {
+      throw typeError('stat', 'an EngineStat (TOTAL_WEIGHTS_SIZE, STRIPPED_WEIGHTS_SIZE)', stat);
+    }
+    requireFeature(this.ctx.version, 'ICudaEngine.getEngineStat');
+    return this.call((n) => n.getEngineStat(engineStatNumber(stat)));
+  }
+
+  /** The layers after fusion, from TensorRT's engine inspector. */
+  getLayers(): EngineLayerInfo[] {
+    return parseEngineLayers(this.call((n) => n.getEngineInformation()));
+  }
+
+  /** The engine inspector's raw JSON. */
+  getEngineInformation(): string {
+    return this.call((n) => n.getEngineInformation());
+  }
+
+  getIOTensors(): IOTensorInfo[] {
+    if (!this.#io) {
+      this.#io = this.call((n) => n.getIOTensors())
+        .filter((t) => t.mode === IO_MODE.INPUT || t.mode === IO_MODE.OUTPUT)
+        .map((t) => ({ name: t.name, mode: t.mode === IO_MODE.INPUT ? 'INPUT' : 'OUTPUT', dtype: dataTypeName(t.dtype) ?? DataType.FLOAT, dims: t.dims }));
+    }
+    return this.#io.map((t) => ({ ...t, dims: [...t.dims] }));
+  }
+
+  createExecutionContext(): NativeExecutionContext {
+    const context = new NativeExecutionContext(
+      this.call((n) => n.createExecutionContext()),
+      this.log,
+      this,
+    );
+    this.#contexts.add(context);
+    return context;
+  }
+
+  /** Contexts go with their engine: disposing the engine disposes them. */
+  protected override onDispose(): void {
+    for (const c of this.#contexts) c.dispose();
+    this.#contexts.clear();
+  }
+}

@@ -1,0 +1,106 @@
+import { DataType, DisposedError, NetworkDefinition, requireFeature, type Weights } from '@trt-refit/core';
+import type { NativeNetwork, NativeTensorInfo } from './binding.js';
+import type { LogBridge } from './diagnostics.js';
+import { dataTypeName } from './native-enums.js';
+import { callNative } from './native-errors.js';
+
+/**
+ * A network of the native backend: a real `INetworkDefinition`, filled by TensorRT's ONNX parser
+ * (`backend.createOnnxParser(network).parseFromFile(path)`).
+ *
+ * How core's {@link NetworkDefinition} maps onto it:
+ * - `inputs` and `outputs` are read back from TensorRT after each successful parse.
+ * - `markWeightsRefittable`, `unmarkWeightsRefittable` and `areWeightsMarkedRefittable` are forwarded to TensorRT
+ *   once the network was parsed (the parser named the weights after the ONNX initializers and Constant outputs).
+ * - `setWeightsName` names weights by their JS identity, which weights created by the parser do not have in JS:
+ *   after a parse it returns false (the parser already named them); before, it applies to hand-built layers.
+ * - Hand-built layers (`addLayer`, `addConstant`) stay in the TS IR: the native builder refuses to build them
+ *   (UnsupportedFeatureError) rather than silently dropping them; build such networks with the mock backend or
+ *   write them as ONNX.
+ */
+export class NativeNetworkDefinition extends NetworkDefinition {
+  #parsed = false;
+  #disposed = false;
+
+  /** @internal */
+  constructor(
+    readonly native: NativeNetwork,
+    private readonly log: LogBridge,
+    tensorrtVersion: string,
+  ) {
+    super(tensorrtVersion);
+  }
+
+  /** True once an ONNX parser filled the native network. */
+  get parsed(): boolean {
+    return this.#parsed;
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** @internal */
+  live(): NativeNetwork {
+    if (this.#disposed) throw new DisposedError('NetworkDefinition');
+    return this.native;
+  }
+
+  /** Layers in the native network (what the parser created). */
+  getNbLayers(): number {
+    return this.call(() => this.live().getNbLayers());
+  }
+
+  /** @internal Called by the parser after a successful parse. */
+  markParsed(): void {
+    this.#parsed = true;
+    const toDesc = (t: NativeTensorInfo) => ({ name: t.name, dtype: dataTypeName(t.dtype) ?? DataType.FLOAT, dims: t.dims.map((d) => (d < 0 ? -1 : d)) });
+    this.inputs.splice(0, this.inputs.length, ...this.call(() => this.live().getInputs()).map(toDesc));
+    this.outputs.splice(0, this.outputs.length, ...this.call(() => this.live().getOutputs()).map(toDesc));
+  }
+
+  override setWeightsName(weights: Weights, name: string | null): boolean {
+    if (this.#parsed) {
+      this.log.logger.log('WARNING', 'setWeightsName: weights created by the ONNX parser are named by the parser and have no JS identity; returning false');
+      return false;
+    }
+    return super.setWeightsName(weights, name);
+  }
+
+  override markWeightsRefittable(name: string): boolean {
+    requireFeature(this.tensorrtVersion, 'INetworkDefinition.markWeightsRefittable');
+    if (!this.#parsed) return super.markWeightsRefittable(name);
+    if (typeof name !== 'string') return false;
+    return this.call(() => this.live().markWeightsRefittable(name));
+  }
+
+  override unmarkWeightsRefittable(name: string): boolean {
+    requireFeature(this.tensorrtVersion, 'INetworkDefinition.unmarkWeightsRefittable');
+    if (!this.#parsed) return super.unmarkWeightsRefittable(name);
+    if (typeof name !== 'string') return false;
+    return this.call(() => this.live().unmarkWeightsRefittable(name));
+  }
+
+  override areWeightsMarkedRefittable(name: string): boolean {
+    requireFeature(this.tensorrtVersion, 'INetworkDefinition.areWeightsMarkedRefittable');
+    if (!this.#parsed) return super.areWeightsMarkedRefittable(name);
+    if (typeof name !== 'string') return false;
+    return this.call(() => this.live().areWeightsMarkedRefittable(name));
+  }
+
+  /** Releases the native network and its parsers (which own the weights). Idempotent. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.native.dispose();
+    this.log.flush();
+  }
+
+  private call<T>(fn: () => T): T {
+    try {
+      return callNative(fn);
+    } finally {
+      this.log.flush();
+    }
+  }
+}

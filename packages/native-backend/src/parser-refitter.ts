@@ -1,0 +1,99 @@
+import { resolve } from 'node:path';
+import { byteLengthFor, requireFeature, type ParserError, type ParserRefitter, type RefitProgress } from '@trt-refit/core';
+import type { NativeParserRefitter as RawParserRefitter } from './binding.js';
+import type { NativeContext } from './context.js';
+import type { LogBridge } from './diagnostics.js';
+import { NativeResource } from './native-resource.js';
+import { toParserError } from './parser-error.js';
+import type { NativeRefitter } from './refitter.js';
+import { expectBytes, expectOptionalString, expectSize, expectString, expectView } from './validate.js';
+
+/**
+ * TensorRT's own ONNX parser refitter (`nvonnxparser::IParserRefitter`) over a native refitter. It sets weights
+ * only: call `refitter.refitCudaEngine()` afterwards. Its calls run on a worker thread, serialized with the
+ * refitter's other asynchronous calls. The weights it converts live in TensorRT's memory for as long as the
+ * refitter does; `refitter.getNamedWeights` returns copies of them.
+ *
+ * TensorRT reports no per-weight progress, so `onProgress` is called for every refittable weight after a call that
+ * set them all succeeded.
+ */
+export class NativeParserRefitter extends NativeResource<RawParserRefitter> implements ParserRefitter {
+  onProgress?: RefitProgress | undefined;
+
+  /** @internal */
+  constructor(
+    native: RawParserRefitter,
+    log: LogBridge,
+    private readonly refitter: NativeRefitter,
+    private readonly ctx: NativeContext,
+  ) {
+    super(native, log, 'ParserRefitter');
+  }
+
+  private async run(operation: (n: RawParserRefitter) => Promise<boolean>): Promise<boolean> {
+    this.live();
+    this.refitter.raw();
+    const ok = await this.refitter.queue.run(() => this.callAsync(operation));
+    this.refitter.reconcile();
+    if (ok && this.onProgress) this.reportProgress();
+    return ok;
+  }
+
+  private reportProgress(): void {
+    const names = this.refitter.getAllWeights();
+    names.forEach((name, i) => {
+      const p = this.refitter.getWeightsPrototype(name);
+      this.onProgress?.({ done: i + 1, total: names.length, name, bytes: byteLengthFor(p.type, Math.max(0, p.count)) });
+    });
+  }
+
+  refitFromFile(path: string): Promise<boolean> {
+    const file = expectString(path, 'path');
+    return this.run((n) => n.refitFromFile(file));
+  }
+
+  /** `modelPath` locates external data; it is made absolute, as TensorRT requires. */
+  refitFromBytes(bytes: Uint8Array, modelPath?: string): Promise<boolean> {
+    const data = expectBytes(bytes, 'bytes');
+    const path = expectOptionalString(modelPath, 'modelPath');
+    return this.run((n) => n.refitFromBytes(data, path === undefined ? null : resolve(path)));
+  }
+
+  /** 10.13+. Only one model at a time: a second call without refitting is refused by TensorRT. */
+  loadModelProto(bytes: Uint8Array, modelPath?: string): Promise<boolean> {
+    requireFeature(this.ctx.version, 'IParserRefitter.loadModelProto');
+    const data = expectBytes(bytes, 'bytes');
+    const path = expectOptionalString(modelPath, 'modelPath');
+    return this.run((n) => n.loadModelProto(data, path === undefined ? null : resolve(path)));
+  }
+
+  /** 10.13+. `data` is held by reference until the refitter is disposed (TensorRT keeps the pointer that long). */
+  loadInitializer(name: string, data: ArrayBufferView): boolean {
+    requireFeature(this.ctx.version, 'IParserRefitter.loadInitializer');
+    expectString(name, 'name');
+    const view = expectView(data, 'data');
+    this.refitter.raw();
+    const ok = this.call((n) => n.loadInitializer(name, view));
+    if (ok) this.refitter.keepAlive(view);
+    return ok;
+  }
+
+  /** 10.13+. */
+  refitModelProto(): Promise<boolean> {
+    requireFeature(this.ctx.version, 'IParserRefitter.refitModelProto');
+    return this.run((n) => n.refitModelProto());
+  }
+
+  getNbErrors(): number {
+    return this.call((n) => n.getNbErrors());
+  }
+
+  getError(index: number): ParserError | undefined {
+    const i = expectSize(index, 'index');
+    return this.call((n) => toParserError(n.getError(i)));
+  }
+
+  clearErrors(): void {
+    this.call((n) => n.clearErrors());
+  }
+}

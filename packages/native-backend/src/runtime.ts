@@ -1,0 +1,62 @@
+import { TrtRefitError, TrtRefitErrorCode, isTrtRefitError, type Runtime } from '@trt-refit/core';
+import type { NativeRuntime as RawRuntime } from './binding.js';
+import type { NativeContext } from './context.js';
+import type { LogBridge } from './diagnostics.js';
+import { NativeCudaEngine } from './engine.js';
+import { NativeResource } from './native-resource.js';
+import { expectBoolean, expectBytes, expectSize, expectString, rangeError } from './validate.js';
+
+/**
+ * `IRuntime` of the native backend. Deserialization runs on a worker thread; a plan TensorRT refuses (damaged,
+ * foreign, another version, or needing host code or a lean runtime) rejects with an INVALID_PLAN error carrying
+ * TensorRT's logged reasons and what to try.
+ */
+export class NativeRuntime extends NativeResource<RawRuntime> implements Runtime {
+  /** @internal */
+  constructor(
+    native: RawRuntime,
+    log: LogBridge,
+    private readonly ctx: NativeContext,
+  ) {
+    super(native, log, 'Runtime');
+  }
+
+  async deserializeCudaEngine(plan: Uint8Array): Promise<NativeCudaEngine> {
+    const bytes = expectBytes(plan, 'plan');
+    if (bytes.byteLength === 0) throw rangeError('plan', 'a non-empty plan', bytes);
+    const hostCode = this.getEngineHostCodeAllowed();
+    try {
+      const raw = await this.callAsync((n) => n.deserializeCudaEngine(bytes));
+      return new NativeCudaEngine(raw, this.log, this.ctx);
+    } catch (e) {
+      if (!isTrtRefitError(e) || e.code !== TrtRefitErrorCode.INVALID_PLAN) throw e;
+      const hints = [
+        hostCode ? '' : 'a version-compatible plan with an embedded lean runtime needs runtime.setEngineHostCodeAllowed(true)',
+        'a plan built with VERSION_COMPATIBLE + EXCLUDE_LEAN_RUNTIME deserializes only through runtime.loadRuntime(path) of its TensorRT version',
+        `plans are specific to the TensorRT version (this is ${this.ctx.version}) unless built VERSION_COMPATIBLE`,
+      ].filter(Boolean);
+      throw new TrtRefitError(TrtRefitErrorCode.INVALID_PLAN, `${e.message}. If the plan is intact: ${hints.join('; ')}`, { hints }, { cause: e });
+    }
+  }
+
+  /** Loads a lean runtime library (`IRuntime::loadRuntime`); the returned runtime deserializes its plans. */
+  async loadRuntime(path: string): Promise<NativeRuntime> {
+    const file = expectString(path, 'path');
+    const raw = await this.callAsync((n) => n.loadRuntime(file));
+    return new NativeRuntime(raw, this.log, this.ctx);
+  }
+
+  setEngineHostCodeAllowed(allowed: boolean): void {
+    const a = expectBoolean(allowed, 'allowed');
+    this.call((n) => n.setEngineHostCodeAllowed(a));
+  }
+
+  getEngineHostCodeAllowed(): boolean {
+    return this.call((n) => n.getEngineHostCodeAllowed());
+  }
+
+  /** Threads TensorRT may use while deserializing. */
+  setMaxThreads(n: number): boolean {
+    return this.call((r) => r.setMaxThreads(expectSize(n, 'n')));
+  }
+}
