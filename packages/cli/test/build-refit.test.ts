@@ -81,3 +81,23 @@ describe('trt-refit build / refit / inspect <plan> (mock backend)', () => {
     expect(JSON.parse(c.out).error.code).toBe('ERR_TRT_REFIT_INVALID_PLAN');
   });
 });
+
+describe('trt-refit refit --safetensors with other names', () => {
+  it('derives the name map (content, unique shapes, transposed) and the refitted plan gives model B outputs', async () => {
+    const { renamedCheckpoint } = await import('../../onnx/test/helpers.js');
+    const { writeFileSync } = await import('node:fs');
+    const { maxRelativeError, readNpy } = await import('@trt-refit/core');
+    const d = tmp();
+    writeFileSync(join(d, 'ft.safetensors'), await renamedCheckpoint());
+    expect((await json(['build', fixture('convbn/convbn_a.onnx'), '--out', join(d, 'r.plan'), '--refit'])).code).toBe(0);
+    const r = await json(['refit', join(d, 'r.plan'), '--onnx', fixture('convbn/convbn_a.onnx'), '--safetensors', join(d, 'ft.safetensors'), '--out', join(d, 'b.plan')]);
+    expect(r.code).toBe(0);
+    const value = r.value as { fromCheckpoint: number; matched: { checkpoint: string; initializer: string; how: string }[]; unmatchedModel: string[] };
+    expect(value.fromCheckpoint).toBe(13);
+    expect(value.unmatchedModel).toEqual([]);
+    expect(value.matched.find((m) => m.initializer === 'fc.weight')?.how).toBe('shape-transposed');
+    expect(await runCli(['run', join(d, 'b.plan'), '--input', `input=${fixture('convbn/input.npy')}`, '--output-dir', d], io())).toBe(0);
+    const got = readNpy(readFileSync(join(d, 'logits.npy'))).data as Float32Array;
+    expect(maxRelativeError(got, readNpy(readFileSync(fixture('convbn/logits_b.npy'))).data as Float32Array)).toBeLessThanOrEqual(1e-5);
+  });
+});

@@ -10,3 +10,4 @@ export * from './importer.js';
 export * from './weight-sources.js';
 export * from './parser-refitter.js';
 export * from './onnx-parser.js';
+export * from './checkpoint-match.js';

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openSafetensors, transpose2d } from '@trt-refit/onnx';
 
 export const fixture = (p: string) => fileURLToPath(new URL(`../../../fixtures/${p}`, import.meta.url));
 export const fixtureBytes = (p: string) => readFileSync(fixture(p));
@@ -32,3 +33,27 @@ export function replaceAll(bytes: Uint8Array, from: string, to: string): Uint8Ar
 
 /** float32 values of little-endian bytes (copied, so any alignment works). */
 export const toF32 = (bytes: Uint8Array) => new Float32Array(new Uint8Array(bytes).buffer);
+
+/** B's checkpoint as another framework would write it: prefixed names, the classifier weight stored transposed. */
+export async function renamedCheckpoint(): Promise<Uint8Array> {
+  const st = await openSafetensors(fixture('convbn/convbn_b.safetensors'));
+  const header: Record<string, unknown> = {};
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  for (const t of st.tensors) {
+    let data = await st.read(t.name);
+    let shape = [...t.shape];
+    if (t.name === 'fc.weight') {
+      data = transpose2d(data, shape[0]!, shape[1]!, 4);
+      shape = [shape[1]!, shape[0]!];
+    }
+    header[`model.${t.name}`] = { dtype: t.dtype, shape, data_offsets: [offset, offset + data.length] };
+    parts.push(data);
+    offset += data.length;
+  }
+  const h = Buffer.from(JSON.stringify(header));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(h.length));
+  return Buffer.concat([len, h, ...parts]);
+}
+

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { MemoryLogger, SerializationFlag, type ParserRefitter } from '@trt-refit/core';
-import { openSafetensors } from '@trt-refit/onnx';
+import { matchCheckpoint, openSafetensors, parseOnnxModel, transpose2d, type CheckpointMatching } from '@trt-refit/onnx';
 import { selectBackend } from '../backend.js';
 import { CliError, ExitCode, type CliIo } from '../io.js';
 import { deserializePlanFile } from '../plan-io.js';
@@ -10,6 +10,7 @@ import type { CommandModule } from '../program.js';
 interface RefitOptions {
   onnx: string;
   safetensors?: string;
+  map?: string;
   out: string;
   includeRefit?: boolean;
   backend: string;
@@ -32,11 +33,22 @@ export async function refitPlan(io: CliIo, planPath: string, opts: RefitOptions)
   const parserRefitter = backend.createParserRefitter(refitter, logger);
   let ok: boolean;
   let fromCheckpoint = 0;
+  let matching: CheckpointMatching | undefined;
   if (opts.safetensors) {
-    ok = await parserRefitter.loadModelProto(new Uint8Array(await readFile(opts.onnx)), opts.onnx);
+    const onnxBytes = new Uint8Array(await readFile(opts.onnx));
+    ok = await parserRefitter.loadModelProto(onnxBytes, opts.onnx);
     const st = await openSafetensors(opts.safetensors);
-    for (const t of st.tensors) if (ok && parserRefitter.loadInitializer(t.name, await st.read(t.name))) fromCheckpoint++;
-    parserRefitter.clearErrors(); // checkpoint tensors the model does not have are not an error here
+    const map = opts.map ? (JSON.parse(await readFile(opts.map, 'utf8')) as Record<string, string>) : {};
+    // Checkpoint names often differ from the model's: derive the map (names, --map, content, unique shapes).
+    const model = parseOnnxModel(onnxBytes, { modelPath: opts.onnx });
+    matching = await matchCheckpoint(model, st, map);
+    const dims = new Map(model.tensors().map((t) => [t.name, t]));
+    for (const m of matching.matches) {
+      let data = await st.read(m.checkpoint);
+      const t = dims.get(m.initializer)!;
+      if (m.transpose) data = transpose2d(data, t.dims[1]!, t.dims[0]!, data.length / (t.count || 1));
+      if (ok && parserRefitter.loadInitializer(m.initializer, data)) fromCheckpoint++;
+    }
     ok = ok && (await parserRefitter.refitModelProto());
   } else {
     ok = await parserRefitter.refitFromFile(opts.onnx);
@@ -48,9 +60,21 @@ export async function refitPlan(io: CliIo, planPath: string, opts: RefitOptions)
   if (opts.includeRefit) config.setFlag(SerializationFlag.INCLUDE_REFIT);
   const out = engine.serializeWithConfig(config);
   await writeFile(opts.out, out);
-  const summary = { plan: opts.out, weights: refitter.getAllWeights().length, fromCheckpoint, bytes: out.byteLength, refittable: !!opts.includeRefit };
+  const summary = {
+    plan: opts.out,
+    weights: refitter.getAllWeights().length,
+    fromCheckpoint,
+    bytes: out.byteLength,
+    refittable: !!opts.includeRefit,
+    ...(matching ? { matched: matching.matches, unmatchedCheckpoint: matching.unmatchedCheckpoint, unmatchedModel: matching.unmatchedModel } : {}),
+  };
   if (opts.json) io.stdout(JSON.stringify(summary) + '\n');
-  else io.stdout(`refitted ${summary.weights} weights${opts.safetensors ? ` (${fromCheckpoint} from ${opts.safetensors})` : ''}; wrote ${opts.out} (${out.byteLength} bytes)\n`);
+  else {
+    io.stdout(`refitted ${summary.weights} weights${opts.safetensors ? ` (${fromCheckpoint} from ${opts.safetensors})` : ''}; wrote ${opts.out} (${out.byteLength} bytes)\n`);
+    for (const m of matching?.matches.filter((x) => x.how !== 'name') ?? []) io.stdout(`  ${m.checkpoint} -> ${m.initializer} (by ${m.how})\n`);
+    if (matching?.unmatchedCheckpoint.length) io.stdout(`  not used from the checkpoint: ${matching.unmatchedCheckpoint.join(', ')}\n`);
+    if (matching?.unmatchedModel.length) io.stdout(`  kept from the model: ${matching.unmatchedModel.join(', ')}\n`);
+  }
   return ExitCode.OK;
 }
 
@@ -61,7 +85,8 @@ export const refitCommand: CommandModule = {
       .description('refit a plan from an ONNX model (optionally with weights from a safetensors checkpoint) and write the full plan')
       .argument('<plan>', 'plan file')
       .requiredOption('--onnx <model>', 'the ONNX model the plan was built from')
-      .option('--safetensors <file>', 'take initializer values from this checkpoint (loadModelProto + loadInitializer)')
+      .option('--safetensors <file>', 'take initializer values from this checkpoint (loadModelProto + loadInitializer); names are matched automatically')
+      .option('--map <map.json>', 'checkpoint name → ONNX initializer name, for names automatic matching cannot derive')
       .requiredOption('--out <plan>', 'refitted plan to write')
       .option('--include-refit', 'SerializationFlag.INCLUDE_REFIT: keep the written plan refittable (10.14+)')
       .addOption(new Option('--backend <name>', 'backend').choices(['mock', 'native']).default('mock'))
