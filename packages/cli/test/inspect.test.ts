@@ -70,6 +70,54 @@ describe('trt-refit inspect', () => {
     expect(d.err).toMatch(/cannot open/);
   });
 
+  it('lists subgraph, Constant and sparse tensors with their scope; unreadable ones carry "error" even without --hash', async () => {
+    const { writeOnnxModel } = await import('@trt-refit/onnx');
+    const w = (v: number) => new Uint8Array(new Float32Array([v]).buffer);
+    const { model } = writeOnnxModel({
+      nodes: [
+        { opType: 'Constant', inputs: [], outputs: ['k'], attributes: { value_ints: [1, 2] } },
+        { opType: 'If', name: 'if0', inputs: ['c'], outputs: ['y'], attributes: { then_branch: { graph: { nodes: [], initializers: [{ name: 'tw', dataType: 10, dims: [1], raw: new Uint8Array(2) }] } }, else_branch: { graph: { nodes: [] } } } },
+      ],
+      initializers: [
+        { name: 'w', dataType: 1, dims: [1], raw: w(1) },
+        { name: 'odd', dataType: 1, dims: [1], externalData: [{ key: 'location', value: 'x.bin' }, { key: 'shard', value: '1' }] },
+      ],
+      sparseInitializers: [{ values: { name: 'sp', dataType: 1, dims: [1], raw: w(2) }, indices: { name: 'sp_i', dataType: 7, dims: [1], raw: new Uint8Array(8) }, dims: [3] }],
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'trt-refit-cli-'));
+    writeFileSync(join(dir, 'm.onnx'), model);
+    const c = io();
+    expect(await runCli(['inspect', join(dir, 'm.onnx'), '--json'], c)).toBe(0);
+    const weights = (JSON.parse(c.out) as { weights: Record<string, unknown>[] }).weights;
+    expect(weights.map((x) => [x.name, x.kind, x.scope, x.dtype, x.storage])).toEqual([
+      ['w', 'initializer', 'graph', 'FLOAT', 'raw'],
+      ['odd', 'initializer', 'graph', 'FLOAT', 'external'],
+      ['sp', 'sparse_initializer', 'graph', 'FLOAT', 'raw'],
+      ['k', 'constant', 'graph', 'INT64', 'typed'],
+      ['tw', 'initializer', 'graph/if0.then_branch', 'FLOAT16', 'raw'],
+    ]);
+    expect(weights.find((x) => x.name === 'odd')!.error).toMatch(/unknown external data key "shard"/);
+    expect(weights.find((x) => x.name === 'sp')!.error).toMatch(/sparse/);
+    expect(weights.find((x) => x.name === 'w')!.error).toBeUndefined();
+    const h = io();
+    expect(await runCli(['inspect', join(dir, 'm.onnx'), '--json', '--hash'], h)).toBe(0);
+    const hashed = (JSON.parse(h.out) as { weights: Record<string, unknown>[] }).weights;
+    expect(hashed.find((x) => x.name === 'k')!.sha256).toBe(sha(new Uint8Array(new BigInt64Array([1n, 2n]).buffer)));
+    expect(hashed.find((x) => x.name === 'odd')).toMatchObject({ error: expect.stringMatching(/shard/) });
+    expect(hashed.find((x) => x.name === 'odd')!.sha256).toBeUndefined();
+  });
+
+  it('a FIFO or a directory is refused with exit 1, without waiting for a writer', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const dir = mkdtempSync(join(tmpdir(), 'trt-refit-cli-'));
+    execFileSync('mkfifo', [join(dir, 'pipe.onnx')]);
+    for (const p of [join(dir, 'pipe.onnx'), dir]) {
+      const c = io();
+      expect(await runCli(['inspect', p, '--json'], c)).toBe(1);
+      expect(JSON.parse(c.out)).toMatchObject({ error: { message: expect.stringMatching(/not a regular file|a directory/) } });
+    }
+  });
+
   it('human output is a table with a total', async () => {
     const c = io();
     expect(await runCli(['inspect', fixture('convbn/convbn_a.onnx')], c)).toBe(0);

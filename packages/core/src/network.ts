@@ -64,9 +64,14 @@ export interface NetworkWeightsEntry {
 const NOT_REFITTABLE_TYPES = new Set<DataType>([DataType.BOOL, DataType.UINT8, DataType.FP8, DataType.INT4, DataType.FP4, DataType.E8M0]);
 
 interface WeightsRecord {
-  weights: Weights;
-  uses: { layer: string; role: WeightsRole; dims: readonly number[] }[];
-  name: string | null;
+  readonly weights: Weights;
+  readonly uses: { layer: string; role: WeightsRole; dims: readonly number[] }[];
+  /** The name in effect, unique in the network: the given one, or a default `<layer>_<role>` (suffixed when taken). */
+  name: string;
+  /** True when `name` came from `setWeightsName`. */
+  explicit: boolean;
+  /** The mark of `markWeightsRefittable`; it belongs to the weights, so it follows them through renames. */
+  marked: boolean;
 }
 
 /** Identity of host weights: TensorRT keys them by value pointer; in JS that is (buffer, byteOffset). */
@@ -102,10 +107,14 @@ export class NetworkDefinition {
   readonly metadata: Record<string, string> = {};
   private readonly layerNames = new Set<string>();
   private readonly records: WeightsRecord[] = [];
+  /** Host and device weights by value pointer: (buffer, byteOffset); one record per distinct (type, count) there. */
   private readonly byPointer = new WeakMap<object, Map<number, WeightsRecord[]>>();
+  /** Empty weights (null values) have no pointer; they are told apart by object identity. */
+  private readonly byIdentity = new WeakMap<Weights, WeightsRecord>();
+  /** Every name in effect, given or default: lookups by name are O(1) and names stay unique. */
   private readonly byName = new Map<string, WeightsRecord>();
-  private readonly byDefaultName = new Map<string, WeightsRecord>();
-  private readonly marked = new Set<string>();
+  /** Next suffix to try per default base name, so that uniquifying stays linear. */
+  private readonly nextSuffix = new Map<string, number>();
   private counter = 0;
 
   constructor(readonly tensorrtVersion: string = NEWEST_KNOWN_TENSORRT) {}
@@ -157,58 +166,88 @@ export class NetworkDefinition {
   }
 
   private recordUse(w: Weights, layer: string, role: WeightsRole, dims: readonly number[]): void {
-    const rec = this.findRecord(w);
-    if (rec && rec.weights.type === w.type && rec.weights.count === w.count) {
+    const rec = this.candidates(w).find((r) => r.weights.type === w.type && r.weights.count === w.count);
+    if (rec) {
       rec.uses.push({ layer, role, dims });
       return;
     }
-    const fresh: WeightsRecord = { weights: w, uses: [{ layer, role, dims }], name: null };
+    const fresh: WeightsRecord = { weights: w, uses: [{ layer, role, dims }], name: this.freeDefaultName(layer, role), explicit: false, marked: false };
     this.records.push(fresh);
-    this.byDefaultName.set(defaultWeightsName(layer, role), fresh);
+    this.byName.set(fresh.name, fresh);
     const p = pointerOf(w);
     if (p) {
       let m = this.byPointer.get(p);
       if (!m) this.byPointer.set(p, (m = new Map()));
       const off = offsetOf(w);
-      m.set(off, [...(m.get(off) ?? []), fresh]);
+      const list = m.get(off);
+      if (list) list.push(fresh);
+      else m.set(off, [fresh]);
+    } else {
+      this.byIdentity.set(w, fresh);
     }
   }
 
-  private findRecord(w: Weights): WeightsRecord | undefined {
+  /** Records at the value pointer of `w` (any type or count), or the record of `w` itself for empty weights. */
+  private candidates(w: Weights): readonly WeightsRecord[] {
     const p = pointerOf(w);
-    if (!p) return this.records.find((r) => r.weights === w);
-    return this.byPointer.get(p)?.get(offsetOf(w))?.[0];
+    if (p) return this.byPointer.get(p)?.get(offsetOf(w)) ?? [];
+    const r = this.byIdentity.get(w);
+    return r ? [r] : [];
+  }
+
+  /**
+   * `<layer>_<role>`, or `<layer>_<role>_<k>` when that is taken (a layer with two weights of one role, or a given
+   * name equal to it): every weight keeps a name of its own, as the engine's weight table needs.
+   */
+  private freeDefaultName(layer: string, role: WeightsRole): string {
+    const base = defaultWeightsName(layer, role);
+    if (!this.byName.has(base)) return base;
+    let k = this.nextSuffix.get(base) ?? 1;
+    while (this.byName.has(`${base}_${k}`)) k++;
+    this.nextSuffix.set(base, k + 1);
+    return `${base}_${k}`;
   }
 
   /**
    * Names weights already used in the network (`INetworkDefinition::setWeightsName`). Lookup is associative:
    * the name applies to all weights with the same type, value pointer and count. Returns false when no such
    * weights are used in the network, when weights with the same pointer but another type or count exist,
-   * or when the name is already used for other weights. `null` makes the weights unnamed.
+   * or when the name is already given to other weights. `null` makes the weights unnamed (a default name).
+   * A given name takes precedence over a default one: weights that only had it by default get another
+   * (suffixed) default name, so names stay unique.
    */
   setWeightsName(weights: Weights, name: string | null): boolean {
     if (name !== null && (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) >= 4096)) return false;
-    const p = pointerOf(weights);
-    const candidates = p ? (this.byPointer.get(p)?.get(offsetOf(weights)) ?? []) : this.records.filter((r) => r.weights === weights);
-    if (candidates.length === 0) return false;
-    const match = candidates.filter((r) => r.weights.type === weights.type && r.weights.count === weights.count);
-    if (match.length !== candidates.length || match.length === 0) return false;
-    const rec = match[0]!;
-    const owner = name === null ? undefined : this.byName.get(name);
-    if (owner && owner !== rec) return false;
-    const before = rec.name ?? defaultWeightsName(rec.uses[0]!.layer, rec.uses[0]!.role);
-    if (rec.name !== null) this.byName.delete(rec.name);
+    if (weights === null || typeof weights !== 'object') return false;
+    const candidates = this.candidates(weights);
+    if (candidates.length !== 1) return false; // none used, or the pointer is shared by another type or count
+    const rec = candidates[0]!;
+    if (rec.weights.type !== weights.type || rec.weights.count !== weights.count) return false;
+    if (name === null) {
+      if (!rec.explicit) return true;
+      this.byName.delete(rec.name);
+      rec.explicit = false;
+      rec.name = this.freeDefaultName(rec.uses[0]!.layer, rec.uses[0]!.role);
+      this.byName.set(rec.name, rec);
+      return true;
+    }
+    const owner = this.byName.get(name);
+    if (owner && owner !== rec && owner.explicit) return false;
+    this.byName.delete(rec.name);
     rec.name = name;
-    if (name !== null) this.byName.set(name, rec);
-    const after = name ?? defaultWeightsName(rec.uses[0]!.layer, rec.uses[0]!.role);
-    if (before !== after && this.marked.delete(before)) this.marked.add(after); // the mark follows the weights
+    rec.explicit = true;
+    this.byName.set(name, rec);
+    if (owner && owner !== rec) {
+      owner.name = this.freeDefaultName(owner.uses[0]!.layer, owner.uses[0]!.role);
+      this.byName.set(owner.name, owner);
+    }
     return true;
   }
 
   /** The name of `weights`, given or default, or null when they are not used in the network. */
   getWeightsName(weights: Weights): string | null {
-    const rec = this.findRecord(weights);
-    return rec ? (rec.name ?? defaultWeightsName(rec.uses[0]!.layer, rec.uses[0]!.role)) : null;
+    if (weights === null || typeof weights !== 'object') return null;
+    return this.candidates(weights).find((r) => r.weights.type === weights.type && r.weights.count === weights.count)?.name ?? null;
   }
 
   /**
@@ -217,47 +256,45 @@ export class NetworkDefinition {
    */
   markWeightsRefittable(name: string): boolean {
     requireFeature(this.tensorrtVersion, 'INetworkDefinition.markWeightsRefittable');
-    const e = this.lookup(name);
-    if (!e || NOT_REFITTABLE_TYPES.has(e.weights.type)) return false;
-    this.marked.add(e.name);
+    const rec = this.lookup(name);
+    if (!rec || NOT_REFITTABLE_TYPES.has(rec.weights.type)) return false;
+    rec.marked = true;
     return true;
   }
 
   /** Removes the refittable mark (10.2+). False when no weights have that name. */
   unmarkWeightsRefittable(name: string): boolean {
     requireFeature(this.tensorrtVersion, 'INetworkDefinition.unmarkWeightsRefittable');
-    const e = this.lookup(name);
-    if (!e) return false;
-    this.marked.delete(e.name);
+    const rec = this.lookup(name);
+    if (!rec) return false;
+    rec.marked = false;
     return true;
   }
 
   /** True when the weights exist, can be refitted and are marked (10.2+). */
   areWeightsMarkedRefittable(name: string): boolean {
     requireFeature(this.tensorrtVersion, 'INetworkDefinition.areWeightsMarkedRefittable');
-    const e = this.lookup(name);
-    return !!e && !NOT_REFITTABLE_TYPES.has(e.weights.type) && this.marked.has(e.name);
+    const rec = this.lookup(name);
+    return !!rec && !NOT_REFITTABLE_TYPES.has(rec.weights.type) && rec.marked;
   }
 
-  private lookup(name: string): { name: string; weights: Weights } | undefined {
-    if (typeof name !== 'string') return undefined;
-    const named = this.byName.get(name);
-    if (named) return { name, weights: named.weights };
-    const rec = this.byDefaultName.get(name);
-    return rec && rec.name === null ? { name, weights: rec.weights } : undefined;
+  private lookup(name: string): WeightsRecord | undefined {
+    return typeof name === 'string' ? this.byName.get(name) : undefined;
   }
 
   /** Every distinct weights object used in the network, with its name, first use and marking. */
   weightsEntries(): NetworkWeightsEntry[] {
     return this.records.map((r) => {
       const use = r.uses[0]!;
-      const name = r.name ?? defaultWeightsName(use.layer, use.role);
-      return { name, named: r.name !== null, weights: r.weights, dims: use.dims, layer: use.layer, role: use.role, markedRefittable: this.marked.has(name) };
+      return { name: r.name, named: r.explicit, weights: r.weights, dims: use.dims, layer: use.layer, role: use.role, markedRefittable: r.marked };
     });
   }
 }
 
-/** Name TensorRT gives unnamed weights in this model: `<layer>_<role>` (lower-case role). */
+/**
+ * Name TensorRT gives unnamed weights in this model: `<layer>_<role>` (lower-case role). The network suffixes it
+ * (`_1`, `_2`, …) where that name is already taken.
+ */
 export function defaultWeightsName(layer: string, role: WeightsRole): string {
   return `${layer}_${role.toLowerCase()}`;
 }

@@ -5,6 +5,8 @@ import type { WeightInfo, WeightInventory } from './inventory.js';
 import { silentLogger, type ErrorRecorder, type Logger } from './logger.js';
 import { NEWEST_KNOWN_TENSORRT } from './version.js';
 import { isDeviceValues, NULL_WEIGHTS, weightsProblem, type Weights } from './weights.js';
+import { isDataType } from './data-type.js';
+import { InvalidArgumentError } from './errors.js';
 
 /** Options of {@link RefitState}. */
 export interface RefitStateOptions {
@@ -42,11 +44,16 @@ const MAX_NAME_BYTES = 4095;
 export class RefitState {
   private readonly infos: readonly WeightInfo[];
   private readonly index = new Map<string, number>();
-  private readonly byLayerRole = new Map<string, number>();
-  /** Union-find parent of each weight (fusion groups as components). */
+  /** (layer, role) → weight index, or -1 when two weights share the pair; built on the first legacy call. */
+  private byLayerRole: Map<string, number> | null = null;
+  /** Union-find parent of each weight (fusion groups as components); fully compressed after construction. */
   private readonly parent: Int32Array;
-  /** Members of each component, keyed by root; only components with more than one member. */
-  private readonly members = new Map<number, number[]>();
+  /**
+   * Members of every component in one flat array (CSR): those of root r are
+   * `memberList[memberStart[r] .. memberStart[r + 1])`. Flat typed arrays keep a 1M-weight engine cheap to load.
+   */
+  private readonly memberStart: Int32Array;
+  private readonly memberList: Int32Array;
   private readonly stripped = new Set<number>();
   private readonly set = new Map<number, SetWeights>();
   private missingCache: string[] | null = null;
@@ -56,17 +63,27 @@ export class RefitState {
   private validation = true;
   readonly tensorrtVersion: string;
 
+  /**
+   * @throws InvalidArgumentError when the inventory is malformed (a name missing or listed twice, a dtype that is not
+   * a DataType, a count that is not a non-negative integer): a refitter over it would report wrong names or sizes.
+   */
   constructor(inventory: WeightInventory, options: RefitStateOptions = {}) {
     this.infos = inventory.weights;
     this.logger = options.logger ?? silentLogger;
     this.recorder = options.errorRecorder ?? null;
     this.tensorrtVersion = options.tensorrtVersion ?? NEWEST_KNOWN_TENSORRT;
-    this.infos.forEach((w, i) => {
+    const n = this.infos.length;
+    for (let i = 0; i < n; i++) {
+      const w = this.infos[i]!;
+      if (typeof w.name !== 'string' || w.name.length === 0) throw new InvalidArgumentError(`weight inventory: entry ${i} has no name`, { index: i });
+      if (!isDataType(w.dtype)) throw new InvalidArgumentError(`weight inventory: ${w.name} has dtype ${String(w.dtype)}, not a DataType`, { name: w.name });
+      if (!Number.isSafeInteger(w.count) || w.count < 0) throw new InvalidArgumentError(`weight inventory: ${w.name} has count ${String(w.count)}`, { name: w.name });
+      // One hash per name: a repeated name leaves the size short (hashing dominates loading a 1M-weight engine).
       this.index.set(w.name, i);
-      this.byLayerRole.set(`${w.layer}\u0000${w.role}`, i);
-    });
-    const parent = (this.parent = new Int32Array(this.infos.length));
-    for (let i = 0; i < parent.length; i++) parent[i] = i;
+      if (this.index.size !== i + 1) throw new InvalidArgumentError(`weight inventory: ${w.name} is listed twice`, { name: w.name });
+    }
+    const parent = (this.parent = new Int32Array(n));
+    for (let i = 0; i < n; i++) parent[i] = i;
     for (const group of inventory.fusionGroups) {
       let first = -1;
       for (const name of group) {
@@ -76,15 +93,17 @@ export class RefitState {
         else this.union(first, i);
       }
     }
-    const size = new Int32Array(parent.length);
-    for (let i = 0; i < parent.length; i++) size[this.find(i)]!++;
-    for (let i = 0; i < parent.length; i++) {
+    // Compress fully so find() is one read from here on; count members per root.
+    const start = (this.memberStart = new Int32Array(n + 1));
+    for (let i = 0; i < n; i++) {
       const r = this.find(i);
-      if (size[r]! < 2) continue;
-      let m = this.members.get(r);
-      if (!m) this.members.set(r, (m = []));
-      m.push(i);
+      parent[i] = r;
+      start[r + 1]!++;
     }
+    for (let r = 0; r < n; r++) start[r + 1]! += start[r]!;
+    const fill = start.slice(0, n);
+    const list = (this.memberList = new Int32Array(n));
+    for (let i = 0; i < n; i++) list[fill[parent[i]!]!++] = i;
     for (const name of inventory.stripped) {
       const i = this.index.get(name);
       if (i !== undefined) this.stripped.add(i);
@@ -207,16 +226,15 @@ export class RefitState {
     if (this.missingCache) return [...this.missingCache];
     const n = this.infos.length;
     const mark = new Uint8Array(n);
-    const seen = new Set<number>();
+    const seen = new Uint8Array(n);
     // Seeds: what is set, and stripped weights not yet refitted (they must be set, so their fusion partners
     // must be too; seeding with them keeps the set closed when a group is only partly stripped).
     const seed = (i: number) => {
-      mark[i] = 1;
-      const r = this.find(i);
-      if (seen.has(r)) return;
-      seen.add(r);
-      const m = this.members.get(r);
-      if (m) for (const j of m) mark[j] = 1;
+      const r = this.parent[i]!;
+      if (seen[r]) return;
+      seen[r] = 1;
+      const end = this.memberStart[r + 1]!;
+      for (let k = this.memberStart[r]!; k < end; k++) mark[this.memberList[k]!] = 1;
     };
     for (const i of this.set.keys()) seed(i);
     for (const i of this.stripped) seed(i);
@@ -229,8 +247,16 @@ export class RefitState {
 
   /** Legacy `setWeights(layerName, role, weights)`: the weights of that layer and role. */
   setWeights(layerName: string, role: WeightsRole, weights: Weights): boolean {
+    if (!this.byLayerRole) {
+      const m = (this.byLayerRole = new Map<string, number>());
+      this.infos.forEach((w, i) => {
+        const key = `${w.layer}\u0000${w.role}`;
+        m.set(key, m.has(key) ? -1 : i);
+      });
+    }
     const i = this.byLayerRole.get(`${layerName}\u0000${role}`);
     if (i === undefined) return this.fail(ErrorCode.INVALID_ARGUMENT, `setWeights: layer ${String(layerName)} has no refittable ${String(role)} weights`);
+    if (i < 0) return this.fail(ErrorCode.INVALID_ARGUMENT, `setWeights: layer ${String(layerName)} has several refittable ${String(role)} weights; set them by name with setNamedWeights`);
     return this.setNamedWeights(this.infos[i]!.name, weights);
   }
 
@@ -249,9 +275,11 @@ export class RefitState {
     return { layerName: w.layer, role: w.role };
   }
 
-  /** Threads a refit may use (default 1); false and an INVALID_ARGUMENT error below 1. */
+  /** Threads a refit may use (default 1); false and an INVALID_ARGUMENT error below 1 (or beyond TensorRT's int32). */
   setMaxThreads(n: number): boolean {
-    if (!Number.isInteger(n) || n < 1) return this.fail(ErrorCode.INVALID_ARGUMENT, `setMaxThreads: must be an integer >= 1, received ${String(n)}`);
+    if (!Number.isInteger(n) || n < 1 || n > 0x7fffffff) {
+      return this.fail(ErrorCode.INVALID_ARGUMENT, `setMaxThreads: must be an integer from 1 to 2147483647, received ${String(n)}`);
+    }
     this.maxThreads = n;
     return true;
   }

@@ -121,3 +121,93 @@ describe('serialization flags', () => {
     expect(serializedProperties(mode([]), []).leanRuntimeIncluded).toBe(false);
   });
 });
+
+/** When each builder flag appeared (reference §3.1 and §5), written apart from version.ts. */
+const BUILDER_SINCE: Record<BuilderFlag, [number, number]> = {
+  REFIT: [8, 6],
+  VERSION_COMPATIBLE: [8, 6],
+  EXCLUDE_LEAN_RUNTIME: [8, 6],
+  STRIP_PLAN: [10, 0],
+  REFIT_IDENTICAL: [10, 0],
+  WEIGHT_STREAMING: [10, 0],
+  REFIT_INDIVIDUAL: [10, 2],
+};
+const before = (v: string, [maj, min]: [number, number]) => {
+  const [a, b] = v.split('.').map(Number) as [number, number];
+  return a < maj || (a === maj && b < min);
+};
+
+describe('builder flag version gates over every combination and version', () => {
+  it.each(['8.6', '9.3', '10.0', '10.1', '10.2', '10.13', '11.1'])('TensorRT %s: all 128 combinations report the expected rules', (version) => {
+    for (const flags of subsets) {
+      const expected = flags.filter((f) => before(version, BUILDER_SINCE[f])).map(() => 'flag-version');
+      if (flags.includes('REFIT_INDIVIDUAL')) {
+        for (const other of ['REFIT', 'REFIT_IDENTICAL'] as const) if (flags.includes(other)) expected.push('refit-individual-exclusive');
+      }
+      const { violations } = checkBuilderFlags(flags, version);
+      expect(violations.map((v) => v.rule).sort(), `${flags.join('+')} on ${version}`).toEqual(expected.sort());
+      for (const v of violations.filter((x) => x.rule === 'flag-version')) expect(v.message).toContain(`TensorRT ${version}`);
+      if (expected.length) expect(() => resolveBuildMode(flags, version)).toThrow(InvalidFlagsError);
+      else expect(resolveBuildMode(flags, version)).toEqual(oracle(flags).mode);
+    }
+  });
+  it('each flag-version violation names its flag', () => {
+    const { violations } = checkBuilderFlags([BuilderFlag.STRIP_PLAN, BuilderFlag.WEIGHT_STREAMING], '9.3');
+    expect(violations.map((v) => v.message.split(' ')[0])).toEqual(['BuilderFlag.STRIP_PLAN', 'BuilderFlag.WEIGHT_STREAMING']);
+  });
+  it('a version that is not a version is a typed error, not a silent pass', () => {
+    expect(() => checkBuilderFlags([BuilderFlag.REFIT], 'latest')).toThrow(expect.objectContaining({ code: TrtRefitErrorCode.INVALID_ARGUMENT }));
+  });
+});
+
+const SER = Object.values(SerializationFlag);
+const serSubsets: SerializationFlag[][] = Array.from({ length: 1 << SER.length }, (_, mask) => SER.filter((_, i) => mask & (1 << i)));
+
+/** reference §3.3, case by case, written apart from flags.ts. */
+function serializationOracle(build: BuilderFlag[], ser: SerializationFlag[], version: string) {
+  const b = new Set(build);
+  const s = new Set(ser);
+  const refittable = b.has('REFIT') || b.has('REFIT_IDENTICAL') || b.has('REFIT_INDIVIDUAL') || b.has('STRIP_PLAN');
+  const stripped = b.has('STRIP_PLAN');
+  const rules: string[] = [];
+  if (s.has('EXCLUDE_WEIGHTS') && !refittable) rules.push('exclude-weights-needs-refit');
+  if (s.has('INCLUDE_REFIT') && before(version, [10, 14])) rules.push('flag-version');
+  let props: { weightsIncluded: boolean; refittable: boolean; leanRuntimeIncluded: boolean };
+  const lean = b.has('VERSION_COMPATIBLE') && !b.has('EXCLUDE_LEAN_RUNTIME') && !s.has('EXCLUDE_LEAN_RUNTIME');
+  if (!refittable) props = { weightsIncluded: true, refittable: false, leanRuntimeIncluded: lean };
+  else if (s.has('EXCLUDE_WEIGHTS')) props = { weightsIncluded: false, refittable: true, leanRuntimeIncluded: lean };
+  else if (!stripped) props = { weightsIncluded: true, refittable: true, leanRuntimeIncluded: lean };
+  else props = { weightsIncluded: true, refittable: s.has('INCLUDE_REFIT'), leanRuntimeIncluded: lean };
+  const defaults: SerializationFlag[] = [];
+  if (stripped) defaults.push('EXCLUDE_WEIGHTS');
+  if (b.has('VERSION_COMPATIBLE') && b.has('EXCLUDE_LEAN_RUNTIME')) defaults.push('EXCLUDE_LEAN_RUNTIME');
+  return { rules, props, defaults };
+}
+
+describe('serialization flags over every valid build and all 8 flag combinations', () => {
+  const valid = subsets.filter((f) => !oracle(f).refused);
+  it.each(['10.13', '10.16'])('TensorRT %s', (version) => {
+    for (const build of valid) {
+      const mode = resolveBuildMode(build, version);
+      const engine = { refittable: mode.refit !== 'none' };
+      for (const ser of serSubsets) {
+        const expected = serializationOracle(build, ser, version);
+        const label = `${build.join('+') || '(none)'} / ${ser.join('+') || '(none)'} on ${version}`;
+        expect(checkSerializationFlags(ser, engine, version).violations.map((v) => v.rule).sort(), label).toEqual(expected.rules.sort());
+        expect(serializedProperties(mode, ser), label).toEqual(expected.props);
+      }
+      expect(defaultSerializationFlags(mode)).toEqual(serializationOracle(build, [], version).defaults);
+    }
+  });
+  it('the default flags of a stripped engine give a weightless plan that stays refittable', () => {
+    for (const build of [[BuilderFlag.STRIP_PLAN], [BuilderFlag.STRIP_PLAN, BuilderFlag.REFIT], [BuilderFlag.STRIP_PLAN, BuilderFlag.REFIT_INDIVIDUAL]]) {
+      const mode = resolveBuildMode(build, '10.16');
+      expect(serializedProperties(mode, defaultSerializationFlags(mode))).toMatchObject({ weightsIncluded: false, refittable: true });
+    }
+  });
+  it('INCLUDE_REFIT on an engine that is not refittable is a warning, not a violation', () => {
+    const r = checkSerializationFlags([SerializationFlag.INCLUDE_REFIT], { refittable: false }, '10.16');
+    expect(r.violations).toEqual([]);
+    expect(r.warnings.join()).toMatch(/no effect/);
+  });
+});

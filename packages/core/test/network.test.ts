@@ -83,6 +83,91 @@ describe('NetworkDefinition: setWeightsName (INetworkDefinition::setWeightsName)
   });
 });
 
+describe('NetworkDefinition: every weight has a name of its own', () => {
+  it('a given name takes precedence over another weight\'s default name, which gets a suffix', () => {
+    const n = new NetworkDefinition();
+    const a = f32(2);
+    const b = f32(3);
+    n.addConstant('x', a, [2], 'A');
+    n.addConstant('y', b, [3], 'B');
+    expect(n.setWeightsName(b, 'A_constant')).toBe(true);
+    expect(n.getWeightsName(b)).toBe('A_constant');
+    expect(n.getWeightsName(a)).toBe('A_constant_1');
+    expect(n.weightsEntries().map((e) => [e.name, e.named])).toEqual([['A_constant_1', false], ['A_constant', true]]);
+  });
+  it('a default name that a given name already holds gets a suffix', () => {
+    const n = new NetworkDefinition();
+    const a = f32(2);
+    const b = f32(3);
+    n.addConstant('x', a, [2], 'A');
+    expect(n.setWeightsName(a, 'B_constant')).toBe(true);
+    n.addConstant('y', b, [3], 'B');
+    expect(n.getWeightsName(b)).toBe('B_constant_1');
+  });
+  it('two weights of one role in one layer get distinct names', () => {
+    const n = new NetworkDefinition();
+    const a = f32(2);
+    const b = f32(3);
+    n.addLayer({ name: 'L', type: 'X', outputs: ['o'], weights: [{ role: WeightsRole.ANY, weights: a, dims: [2] }, { role: WeightsRole.ANY, weights: b, dims: [3] }] });
+    expect(n.weightsEntries().map((e) => e.name)).toEqual(['L_any', 'L_any_1']);
+  });
+  it('a displaced default name keeps its mark on the weights', () => {
+    const n = new NetworkDefinition();
+    const a = f32(2);
+    const b = f32(3);
+    n.addConstant('x', a, [2], 'A');
+    n.addConstant('y', b, [3], 'B');
+    expect(n.markWeightsRefittable('A_constant')).toBe(true);
+    n.setWeightsName(b, 'A_constant');
+    expect(n.areWeightsMarkedRefittable('A_constant')).toBe(false);
+    expect(n.areWeightsMarkedRefittable('A_constant_1')).toBe(true);
+  });
+  it('unnaming returns to the default name, or a suffixed one when it was taken meanwhile', () => {
+    const n = new NetworkDefinition();
+    const a = f32(2);
+    const b = f32(3);
+    n.addConstant('x', a, [2], 'A');
+    n.addConstant('y', b, [3], 'B');
+    n.setWeightsName(a, 'k');
+    n.setWeightsName(b, 'A_constant');
+    expect(n.setWeightsName(a, null)).toBe(true);
+    expect(n.getWeightsName(a)).toBe('A_constant_1');
+    expect(n.setWeightsName(a, null)).toBe(true); // already unnamed
+  });
+  it('empty weights (null values) are told apart by identity', () => {
+    const n = new NetworkDefinition();
+    const e: Weights = { type: DataType.FLOAT, values: null, count: 0 };
+    n.addConstant('x', e, [0], 'E');
+    expect(n.setWeightsName(e, 'e')).toBe(true);
+    expect(n.setWeightsName({ ...e }, 'e2')).toBe(false);
+    expect(n.getWeightsName(e)).toBe('e');
+  });
+  it('a pointer used with two counts is two weights, neither of which can be named', () => {
+    const n = new NetworkDefinition();
+    const buf = new Float32Array(4);
+    const w4: Weights = { type: DataType.FLOAT, values: buf, count: 4 };
+    const w2: Weights = { type: DataType.FLOAT, values: buf.subarray(0, 2), count: 2 };
+    n.addConstant('x', w4, [4], 'A');
+    n.addConstant('y', w2, [2], 'B');
+    expect(n.weightsEntries().map((e) => e.name)).toEqual(['A_constant', 'B_constant']);
+    expect(n.setWeightsName(w4, 'a')).toBe(false);
+    expect(n.setWeightsName(w2, 'b')).toBe(false);
+    expect(n.getWeightsName(w2)).toBe('B_constant');
+  });
+  it('a weight used by two layers is one weight, named after its first use', () => {
+    const n = new NetworkDefinition();
+    const a = f32(2);
+    n.addConstant('x', a, [2], 'A');
+    n.addConstant('y', { ...a }, [2], 'B');
+    expect(n.weightsEntries().map((e) => e.name)).toEqual(['A_constant']);
+  });
+  it('refuses a non-object instead of throwing', () => {
+    const { n } = net();
+    expect(n.setWeightsName(null as unknown as Weights, 'k')).toBe(false);
+    expect(n.getWeightsName(null as unknown as Weights)).toBeNull();
+  });
+});
+
 describe('NetworkDefinition: marking (10.2+)', () => {
   it('mark, are-marked and unmark return what TensorRT documents', () => {
     const { n, kernel } = net();

@@ -6,6 +6,7 @@ import {
   MemoryLogger,
   NULL_WEIGHTS,
   RefitState,
+  TrtRefitErrorCode,
   TensorLocation,
   WeightsRole,
   type DeviceBuffer,
@@ -303,5 +304,62 @@ describe('RefitState: partly stripped fusion groups', () => {
     expect(state.getMissingWeights()).toEqual(['a', 'b']);
     state.setNamedWeights('a', f32(1));
     expect(state.getMissingWeights()).toEqual(['b']);
+  });
+});
+
+describe('RefitState: inventory checks and edges', () => {
+  it.each([
+    ['a name listed twice', { weights: [info('d', 1), info('d', 2)], fusionGroups: [], stripped: [] }, /d is listed twice/],
+    ['an empty name', { weights: [info('', 1)], fusionGroups: [], stripped: [] }, /entry 0 has no name/],
+    ['a dtype that is not a DataType', { weights: [{ ...info('d', 1), dtype: 'DOUBLE' as DataType }], fusionGroups: [], stripped: [] }, /dtype DOUBLE/],
+    ['a negative count', { weights: [info('d', -1)], fusionGroups: [], stripped: [] }, /count -1/],
+  ] as const)('refuses an inventory with %s (typed error)', (_l, inv, why) => {
+    expect(() => new RefitState(inv)).toThrow(expect.objectContaining({ code: TrtRefitErrorCode.INVALID_ARGUMENT, message: expect.stringMatching(why) }));
+  });
+  it('the legacy API refuses a (layer, role) pair that two weights share, naming the way out', () => {
+    const inv: WeightInventory = { weights: [info('p', 1, 'L', WeightsRole.ANY), info('q', 1, 'L', WeightsRole.ANY)], fusionGroups: [], stripped: [] };
+    const { state, logger } = make(inv);
+    expect(state.setWeights('L', WeightsRole.ANY, f32(1))).toBe(false);
+    expect(logger.errors().join()).toMatch(/several refittable ANY weights; set them by name/);
+    expect(state.setNamedWeights('q', f32(1))).toBe(true);
+  });
+  it('max threads beyond int32 are refused', () => {
+    const { state } = make();
+    expect(state.setMaxThreads(2 ** 31)).toBe(false);
+    expect(state.setMaxThreads(2 ** 31 - 1)).toBe(true);
+    expect(state.setMaxThreads(Number.NaN)).toBe(false);
+  });
+  it('stripped or fused names outside the inventory are ignored (TensorRT never lists them)', () => {
+    const { state } = make({ weights: [info('a', 1)], fusionGroups: [['a', 'ghost']], stripped: ['ghost2'] });
+    expect(state.getMissingWeights()).toEqual([]);
+    expect(state.strippedNames()).toEqual([]);
+  });
+  it('a refused set does not disturb the missing set', () => {
+    const { state } = make();
+    state.setNamedWeights('conv.w', f32(8));
+    const before = state.getMissingWeights();
+    expect(state.setNamedWeights('conv.b', f32(3))).toBe(false);
+    expect(state.getMissingWeights()).toEqual(before);
+  });
+  it('replacing set weights keeps the newest by reference', () => {
+    const { state } = make();
+    const a = f32(4);
+    const b = f32(4);
+    state.setNamedWeights('emb', a);
+    state.setNamedWeights('emb', b);
+    expect(state.getNamedWeights('emb')).toBe(b);
+    const plan = state.planRefit();
+    expect(plan.ok && plan.updates.map((u) => u.weights)).toEqual([b]);
+  });
+  it('INT4 weights of an odd count need ceil(count / 2) bytes', () => {
+    const { state } = make({ weights: [info('q', 5, 'q', WeightsRole.CONSTANT, DataType.INT4)], fusionGroups: [], stripped: [] });
+    expect(state.setNamedWeights('q', { type: DataType.INT4, values: new Uint8Array(2), count: 5 })).toBe(false);
+    expect(state.setNamedWeights('q', { type: DataType.INT4, values: new Uint8Array(3), count: 5 })).toBe(true);
+  });
+  it('commitRefit of names that were never stripped, or are unknown, changes nothing', () => {
+    const { state } = make({ ...INVENTORY, stripped: ['emb'] });
+    state.commitRefit(['conv.w', 'nope']);
+    expect(state.strippedNames()).toEqual(['emb']);
+    expect(state.getMissingWeights()).toEqual(['emb']);
   });
 });

@@ -1,7 +1,7 @@
-import { realpath, stat } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { isAbsolute, join, sep } from 'node:path';
-import { ExternalDataError, OnnxModelError } from './errors.js';
-import { readRange } from './read-range.js';
+import { ExternalDataError } from './errors.js';
+import { openRegularFile, readFully } from './read-range.js';
 
 /** Where an external tensor's bytes are: `location` relative to the model's folder, `offset`, `length`. */
 export interface ExternalDataRef {
@@ -13,27 +13,30 @@ export interface ExternalDataRef {
 
 const KNOWN_KEYS = new Set(['location', 'offset', 'length', 'checksum']);
 
-function nonNegativeInteger(tensor: string, key: string, value: string): number {
-  if (!/^\d+$/.test(value)) throw new OnnxModelError(`tensor ${tensor}: external data ${key} must be a non-negative integer, received ${JSON.stringify(value)}`, { tensor });
+function nonNegativeInteger(tensor: string, location: string, key: string, value: string): number {
+  if (!/^\d+$/.test(value)) throw new ExternalDataError(`tensor ${tensor}: external data ${key} must be a non-negative integer, received ${JSON.stringify(value)}`, tensor, location);
   const n = Number(value);
-  if (!Number.isSafeInteger(n)) throw new OnnxModelError(`tensor ${tensor}: external data ${key} ${value} is too large`, { tensor });
+  if (!Number.isSafeInteger(n)) throw new ExternalDataError(`tensor ${tensor}: external data ${key} ${value} is too large`, tensor, location);
   return n;
 }
 
-/** Validates the `external_data` key-value list of a tensor (checksum is ignored, other keys are an error). */
+/**
+ * Validates the `external_data` key-value list of a tensor as TensorRT's parser does: `location`, `offset` and
+ * `length` (`checksum` ignored); any other key, a missing location or a malformed number is an
+ * {@link ExternalDataError} naming the tensor and the file.
+ */
 export function parseExternalData(tensor: string, entries: readonly { key?: string | null; value?: string | null }[]): ExternalDataRef {
-  let location: string | undefined;
+  const location = entries.find((e) => e.key === 'location')?.value ?? '';
   let offset = 0;
   let length: number | undefined;
   for (const { key, value } of entries) {
     const k = key ?? '';
     const v = value ?? '';
-    if (!KNOWN_KEYS.has(k)) throw new OnnxModelError(`tensor ${tensor}: unknown external data key ${JSON.stringify(k)} (allowed: location, offset, length, checksum)`, { tensor });
-    if (k === 'location') location = v;
-    else if (k === 'offset') offset = nonNegativeInteger(tensor, k, v);
-    else if (k === 'length') length = nonNegativeInteger(tensor, k, v) || undefined;
+    if (!KNOWN_KEYS.has(k)) throw new ExternalDataError(`tensor ${tensor}: unknown external data key ${JSON.stringify(k)} (allowed: location, offset, length, checksum)`, tensor, location);
+    if (k === 'offset') offset = nonNegativeInteger(tensor, location, k, v);
+    else if (k === 'length') length = nonNegativeInteger(tensor, location, k, v) || undefined;
   }
-  if (!location) throw new OnnxModelError(`tensor ${tensor}: external data without a location`, { tensor });
+  if (!location) throw new ExternalDataError(`tensor ${tensor}: external data without a location`, tensor, location);
   return { location, offset, length };
 }
 
@@ -43,7 +46,7 @@ export function parseExternalData(tensor: string, entries: readonly { key?: stri
  */
 export function locationProblem(location: string): string | undefined {
   if (location.includes('\0')) return 'contains a NUL byte';
-  if (isAbsolute(location) || /^[A-Za-z]:/.test(location) || location.startsWith('\\')) return 'is an absolute path';
+  if (isAbsolute(location) || /^[A-Za-z]:/.test(location) || location.startsWith('\\') || location.startsWith('/')) return 'is an absolute path';
   const parts = location.split(/[\\/]+/);
   if (parts.includes('..')) return 'contains ".." (relative paths to parent folders are not allowed)';
   if (location.includes('_ORT_MEM_ADDR_')) return 'is an in-memory location (_ORT_MEM_ADDR_), not a file';
@@ -52,19 +55,36 @@ export function locationProblem(location: string): string | undefined {
 
 /**
  * Reads exactly one external tensor's bytes with positioned reads, after checking the location stays in
- * `modelDir` (also through symlinks), the file exists, and the range lies inside it and has `expectedBytes`.
+ * `modelDir` (also through symlinks), names a regular file, and the range lies inside it and has
+ * `expectedBytes`. Nothing but that range is read, so a sidecar of any size (beyond 4 GiB too) costs only the
+ * tensor's bytes.
  */
 export async function readExternalTensor(tensor: string, ref: ExternalDataRef, modelDir: string, expectedBytes: number): Promise<Uint8Array> {
   const file = await resolveExternalFile(tensor, ref.location, modelDir);
-  const size = (await stat(file)).size;
-  const length = ref.length ?? size - ref.offset;
-  if (ref.offset > size || ref.offset + length > size) {
-    throw new ExternalDataError(`tensor ${tensor}: external data range [${ref.offset}, ${ref.offset + length}) runs past the end of ${ref.location} (${size} bytes)`, tensor, ref.location);
+  const fail = (why: string) => new ExternalDataError(`tensor ${tensor}: external data file ${ref.location} ${why}`, tensor, ref.location);
+  let opened;
+  try {
+    opened = await openRegularFile(file, (what) => fail(`is ${what}, not a regular file`));
+  } catch (e) {
+    if (e instanceof ExternalDataError) throw e;
+    throw fail(`cannot be opened (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  if (Number.isFinite(expectedBytes) && length !== expectedBytes) {
-    throw new ExternalDataError(`tensor ${tensor}: external data length ${length} does not match the ${expectedBytes} bytes its shape and type need (${ref.location})`, tensor, ref.location);
+  const { fh, size } = opened;
+  try {
+    const length = ref.length ?? Math.max(0, size - ref.offset);
+    if (ref.offset > size || ref.offset + length > size) {
+      throw new ExternalDataError(`tensor ${tensor}: external data range [${ref.offset}, ${ref.offset + length}) runs past the end of ${ref.location} (${size} bytes)`, tensor, ref.location);
+    }
+    if (Number.isFinite(expectedBytes) && length !== expectedBytes) {
+      throw new ExternalDataError(`tensor ${tensor}: external data length ${length} does not match the ${expectedBytes} bytes its shape and type need (${ref.location})`, tensor, ref.location);
+    }
+    return await readFully(fh, ref.offset, length, () => fail('ended early (did it change while being read?)'));
+  } catch (e) {
+    if (e instanceof ExternalDataError) throw e;
+    throw fail(`cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  } finally {
+    await fh.close();
   }
-  return readRange(file, ref.offset, length, () => new ExternalDataError(`tensor ${tensor}: ${ref.location} ended early (file changed while reading?)`, tensor, ref.location));
 }
 
 /** The real path of an external data file, refused when it leaves the model's folder or does not exist. */
@@ -83,7 +103,7 @@ export async function resolveExternalFile(tensor: string, location: string, mode
   } catch {
     throw new ExternalDataError(`tensor ${tensor}: external data file ${location} does not exist in ${dir}`, tensor, location);
   }
-  if (!real.startsWith(dir + sep)) {
+  if (!real.startsWith(dir.endsWith(sep) ? dir : dir + sep)) {
     throw new ExternalDataError(`tensor ${tensor}: external data file ${location} resolves to ${real}, outside the model folder ${dir}`, tensor, location);
   }
   return real;

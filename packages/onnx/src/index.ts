@@ -2,10 +2,23 @@ export * from './errors.js';
 export * from './onnx-dtype.js';
 export * from './external-data.js';
 export { OnnxModel, openOnnxModel, parseOnnxModel } from './onnx-model.js';
-export type { OnnxModelProto, OnnxGraphProto, OnnxNodeProto, OnnxTensorProto, OnnxTensorInfo, OnnxTensorKind } from './onnx-model.js';
-export { int64ToBigInt, int64ToSafeNumber } from './int64.js';
+export type {
+  OnnxModelProto,
+  OnnxGraphProto,
+  OnnxNodeProto,
+  OnnxTensorProto,
+  OnnxTensorInfo,
+  OnnxTensorKind,
+  ParseOnnxModelOptions,
+  OpenOnnxModelOptions,
+} from './onnx-model.js';
+export { int64ToBigInt, int64ToSafeNumber, type Int64Like } from './int64.js';
+export { halfToFloat, floatToHalf, bf16ToFloat, floatToBf16 } from './half.js';
+export { topologicalOrder } from './topological-order.js';
 export * from './safetensors.js';
 export * from './onnx-writer.js';
+export * from './parser-names.js';
+export * from './batch-norm.js';
 export * from './importer.js';
 export * from './weight-sources.js';
 export * from './parser-refitter.js';

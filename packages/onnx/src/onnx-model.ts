@@ -1,18 +1,25 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
-import { OnnxModelError } from './errors.js';
+import { isTrtRefitError } from '@trt-refit/core';
+import { ExternalDataError, OnnxModelError } from './errors.js';
 import { readExternalTensor, parseExternalData, type ExternalDataRef } from './external-data.js';
 import { int64ToBigInt, int64ToSafeNumber, type Int64Like } from './int64.js';
 import { ONNX_DTYPES, onnxByteLength } from './onnx-dtype.js';
+import { openRegularFile, readFully } from './read-range.js';
 
+// onnx-proto's generated static code only needs protobufjs/minimal, whose Reader and Writer are the same in 6 and
+// 7; the workspace overrides it to protobufjs 7. Its schema is ONNX 1.10: newer enum values (element types 17..26)
+// decode as plain numbers, newer fields are skipped as unknown.
 const { ModelProto } = (onnxProto as unknown as { onnx: typeof onnx }).onnx;
 
 /** Nodes, attributes and graphs as decoded from the protobuf (onnx-proto's ONNX 1.10 schema; newer fields skipped). */
 export type OnnxModelProto = onnx.ModelProto;
+/** A decoded `GraphProto` (the main graph or a subgraph of If, Loop, Scan). */
 export type OnnxGraphProto = onnx.IGraphProto;
+/** A decoded `NodeProto`. */
 export type OnnxNodeProto = onnx.INodeProto;
+/** A decoded `TensorProto`; `rawData` is a view into the model's bytes. */
 export type OnnxTensorProto = onnx.ITensorProto;
 
 /** Where a tensor came from. */
@@ -28,6 +35,7 @@ export interface OnnxTensorInfo {
   readonly dataType: number;
   /** ONNX element type name, e.g. `FLOAT16`. */
   readonly dtypeName: string;
+  /** Exact dimensions (int64 in the file; a value beyond 2^53 makes the model an error, never a rounded number). */
   readonly dims: readonly number[];
   /** Number of elements. */
   readonly count: number;
@@ -35,10 +43,32 @@ export interface OnnxTensorInfo {
   /** Bytes of the little-endian element data (sub-byte types packed); NaN for STRING. */
   readonly byteLength: number;
   readonly external?: ExternalDataRef;
-  /** Set when the tensor cannot be read (sparse tensors, unknown element types). */
+  /** Set when the tensor cannot be read (sparse tensors, unknown element types, invalid external-data entries). */
   readonly unsupported?: string;
   /** @internal the decoded proto (or a synthetic one for Constant attributes). */
   readonly proto: OnnxTensorProto;
+}
+
+/** @internal The tensors of one graph, for traversals that walk graphs the way TensorRT's parser does. */
+export interface GraphTensors {
+  readonly scope: string;
+  readonly initializers: ReadonlyMap<string, OnnxTensorInfo>;
+  /** The tensor of each Constant node (by node object). */
+  readonly constants: ReadonlyMap<OnnxNodeProto, OnnxTensorInfo>;
+}
+
+/** Options of {@link parseOnnxModel}. */
+export interface ParseOnnxModelOptions {
+  /** The model's file: external data locations are relative to its folder. */
+  readonly modelPath?: string;
+  /** The folder external data locations are relative to, when it is not the model file's (overrides `modelPath`). */
+  readonly externalDataDir?: string;
+}
+
+/** Options of {@link openOnnxModel}. */
+export interface OpenOnnxModelOptions {
+  /** The folder external data locations are relative to (default: the model file's folder). */
+  readonly externalDataDir?: string;
 }
 
 /**
@@ -56,6 +86,7 @@ export class OnnxModel {
   readonly irVersion: number;
   readonly opsets: readonly { domain: string; version: number }[];
   private list: OnnxTensorInfo[] | undefined;
+  private byGraph: Map<OnnxGraphProto, GraphTensors> | undefined;
 
   /** @param modelDir folder that external data locations are relative to (default: the working directory). */
   constructor(readonly proto: OnnxModelProto, readonly modelDir: string | undefined) {
@@ -70,20 +101,36 @@ export class OnnxModel {
 
   /** Every tensor: initializers of all graphs (subgraphs at any depth), Constant node values, sparse initializers. */
   tensors(): OnnxTensorInfo[] {
-    if (!this.list) {
-      this.list = [];
-      collect(this.graph, 'graph', this.list, 0);
-    }
-    return this.list;
+    this.index();
+    return this.list!;
+  }
+
+  /** @internal The initializers and Constant values of one graph of this model (main graph or subgraph). */
+  graphTensors(graph: OnnxGraphProto): GraphTensors {
+    this.index();
+    return this.byGraph!.get(graph) ?? { scope: '?', initializers: new Map(), constants: new Map() };
+  }
+
+  private index(): void {
+    if (this.list) return;
+    const list: OnnxTensorInfo[] = [];
+    const byGraph = new Map<OnnxGraphProto, GraphTensors>();
+    collect(this.graph, 'graph', list, byGraph, 0);
+    this.list = list;
+    this.byGraph = byGraph;
   }
 
   /**
    * The tensor's element bytes, little-endian (sub-byte types packed two or four per byte; STRING as UTF-8 joined
    * by NUL). A view into the model for `raw_data`, one conversion for typed fields, a positioned read for external
-   * data. Throws a typed error for unsupported or inconsistent tensors and refused external data.
+   * data. Throws a typed error for unsupported or inconsistent tensors ({@link OnnxModelError}) and refused or
+   * unreadable external data ({@link ExternalDataError}, naming the tensor and the file).
    */
   async readTensor(info: OnnxTensorInfo): Promise<Uint8Array> {
-    if (info.unsupported) throw new OnnxModelError(`tensor ${info.name}: ${info.unsupported}`, { tensor: info.name });
+    if (info.unsupported) {
+      const message = `tensor ${info.name}: ${info.unsupported}`;
+      throw info.storage === 'external' ? new ExternalDataError(message, info.name, info.external?.location ?? locationOf(info.proto)) : new OnnxModelError(message, { tensor: info.name });
+    }
     if (info.storage === 'external') return readExternalTensor(info.name, info.external!, this.modelDir ?? process.cwd(), info.byteLength);
     return embeddedBytes(info);
   }
@@ -91,9 +138,16 @@ export class OnnxModel {
 
 const MAX_DEPTH = 24; // as onnx-tensorrt's parser
 
-function collect(graph: OnnxGraphProto, scope: string, out: OnnxTensorInfo[], depth: number): void {
+function collect(graph: OnnxGraphProto, scope: string, out: OnnxTensorInfo[], byGraph: Map<OnnxGraphProto, GraphTensors>, depth: number): void {
   if (depth > MAX_DEPTH) throw new OnnxModelError(`subgraphs nest deeper than ${MAX_DEPTH} levels at ${scope}`);
-  for (const t of graph.initializer ?? []) out.push(describe(t, t.name ?? '', 'initializer', scope));
+  const initializers = new Map<string, OnnxTensorInfo>();
+  const constants = new Map<OnnxNodeProto, OnnxTensorInfo>();
+  byGraph.set(graph, { scope, initializers, constants });
+  for (const t of graph.initializer ?? []) {
+    const info = describe(t, t.name ?? '', 'initializer', scope);
+    out.push(info);
+    if (!initializers.has(info.name)) initializers.set(info.name, info);
+  }
   for (const s of graph.sparseInitializer ?? []) {
     const v = s.values ?? {};
     out.push({ ...describe(v, v.name ?? '', 'sparse_initializer', scope), unsupported: 'sparse tensors are not supported (TensorRT cannot refit them)' });
@@ -101,11 +155,17 @@ function collect(graph: OnnxGraphProto, scope: string, out: OnnxTensorInfo[], de
   (graph.node ?? []).forEach((node, index) => {
     if (node.opType === 'Constant' && (node.domain ?? '') === '') {
       const c = constantTensor(node);
-      if (c) out.push(c.sparse ? { ...describe(c.proto, node.output?.[0] ?? '', 'sparse_initializer', scope), unsupported: 'sparse Constant values are not supported' } : describe(c.proto, node.output?.[0] ?? '', 'constant', scope));
+      const name = node.output?.[0] ?? '';
+      if (c?.sparse) out.push({ ...describe(c.proto, name, 'sparse_initializer', scope), unsupported: 'sparse Constant values are not supported' });
+      else if (c) {
+        const info = describe(c.proto, name, 'constant', scope);
+        out.push(info);
+        constants.set(node, info);
+      }
     }
     for (const a of node.attribute ?? []) {
       const sub = [...(a.g ? [a.g] : []), ...(a.graphs ?? [])];
-      sub.forEach((g, k) => collect(g, `${scope}/${node.name || `node${index}`}.${a.name ?? ''}${sub.length > 1 ? `[${k}]` : ''}`, out, depth + 1));
+      sub.forEach((g, k) => collect(g, `${scope}/${node.name || `node${index}`}.${a.name ?? ''}${sub.length > 1 ? `[${k}]` : ''}`, out, byGraph, depth + 1));
     }
   });
 }
@@ -135,6 +195,10 @@ function constantTensor(node: OnnxNodeProto): { proto: OnnxTensorProto; sparse?:
   return undefined;
 }
 
+function locationOf(t: OnnxTensorProto): string {
+  return (t.externalData ?? []).find((e) => e.key === 'location')?.value ?? '';
+}
+
 /** @internal Describes one tensor proto (used for attribute tensors that are not listed as model tensors). */
 export function describe(t: OnnxTensorProto, name: string, kind: OnnxTensorKind, scope: string): OnnxTensorInfo {
   const dataType = t.dataType ?? 0;
@@ -150,9 +214,18 @@ export function describe(t: OnnxTensorProto, name: string, kind: OnnxTensorKind,
     if (!Number.isSafeInteger(count)) throw new OnnxModelError(`tensor ${name}: the product of its dims overflows`, { tensor: name });
   }
   const base = { name, kind, scope, dataType, dtypeName: dtype?.name ?? `UNKNOWN(${dataType})`, dims, count, proto: t };
-  if (!dtype) return { ...base, storage: 'typed', byteLength: NaN, unsupported: `element type ${dataType} is not an ONNX type this reader knows` };
+  const external = t.dataLocation === 1;
+  if (!dtype) return { ...base, storage: external ? 'external' : 'typed', byteLength: NaN, unsupported: `element type ${dataType} is not an ONNX type this reader knows` };
   const byteLength = onnxByteLength(dataType, count);
-  if (t.dataLocation === 1) return { ...base, storage: 'external', byteLength, external: parseExternalData(name, t.externalData ?? []) };
+  if (external) {
+    if (dtype.bits === 0) return { ...base, storage: 'external', byteLength, unsupported: 'STRING tensors cannot be stored as external data' };
+    try {
+      return { ...base, storage: 'external', byteLength, external: parseExternalData(name, t.externalData ?? []) };
+    } catch (e) {
+      // One tensor's bad entries make that tensor unreadable, not the whole model.
+      return { ...base, storage: 'external', byteLength, unsupported: (e as Error).message.replace(/^tensor .*?: /, '') };
+    }
+  }
   return { ...base, storage: t.rawData && t.rawData.length > 0 ? 'raw' : count === 0 || typedLength(t, dtype.field) > 0 ? 'typed' : 'raw', byteLength };
 }
 
@@ -189,17 +262,23 @@ function joinStrings(strings: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** One bulk conversion of a typed field into little-endian element bytes. */
+/**
+ * One bulk conversion of a typed field into little-endian element bytes, with the values the onnx library's
+ * `numpy_helper.to_array` gives: narrow integers and bit patterns (FLOAT16, BFLOAT16, FLOAT8*) wrap to their
+ * width, BOOL is 0 or 1, sub-byte types hold one packed byte per value.
+ */
 function typedToBytes(t: OnnxTensorProto, info: OnnxTensorInfo, field: string, fail: (why: string) => Error): Uint8Array {
   const bits = ONNX_DTYPES[info.dataType]!.bits;
   const values = ((t as Record<string, unknown>)[field] as unknown[] | undefined) ?? [];
-  // Sub-byte and complex types pack several elements per stored value.
-  const perValue = bits < 8 ? 8 / bits : info.dataType === 14 || info.dataType === 15 ? 0.5 : 1;
+  const complex = info.dataType === 14 || info.dataType === 15;
+  // Sub-byte and complex types pack several elements per stored value (or several values per element).
+  const perValue = bits < 8 ? 8 / bits : complex ? 0.5 : 1;
   const expected = Math.ceil(info.count / perValue);
   if (values.length !== expected) throw fail(`${field} has ${values.length} values, the shape needs ${expected}`);
   const out = new Uint8Array(info.byteLength);
   const view = new DataView(out.buffer);
-  const width = bits < 8 ? 1 : bits / 8 / (info.dataType === 14 || info.dataType === 15 ? 2 : 1);
+  const width = bits < 8 ? 1 : bits / 8 / (complex ? 2 : 1);
+  const bool = info.dataType === 9;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     const o = i * width;
@@ -218,9 +297,10 @@ function typedToBytes(t: OnnxTensorProto, info: OnnxTensorInfo, field: string, f
         else view.setBigUint64(o, BigInt.asUintN(64, int64ToBigInt(v as Int64Like)), true);
         break;
       default: {
-        // int32_data: one element per value (bit patterns for FLOAT16/BFLOAT16), or one packed byte for sub-byte types.
+        // int32_data: one element per value (bit patterns for FLOAT16/BFLOAT16/FLOAT8), or one packed byte for sub-byte types.
         const n = v as number;
-        if (width === 1) view.setUint8(o, n & 0xff);
+        if (bool) view.setUint8(o, n !== 0 ? 1 : 0);
+        else if (width === 1) view.setUint8(o, n & 0xff);
         else if (width === 2) view.setUint16(o, n & 0xffff, true);
         else view.setInt32(o, n, true);
       }
@@ -229,28 +309,54 @@ function typedToBytes(t: OnnxTensorProto, info: OnnxTensorInfo, field: string, f
   return out;
 }
 
-/** Decodes a model from bytes; `modelPath` (the .onnx file) anchors external data. */
-export function parseOnnxModel(bytes: Uint8Array, options: { modelPath?: string } = {}): OnnxModel {
+/**
+ * Decodes a model from bytes without copying them: embedded weights stay views into `bytes`, which must therefore
+ * stay unchanged while the model is used. `modelPath` (the .onnx file) or `externalDataDir` anchors external data.
+ * @throws OnnxModelError (code INVALID_MODEL) for bytes that are not an ONNX model (truncated, corrupt, no graph),
+ * dims that do not fit exactly, or subgraphs nested deeper than TensorRT accepts (24).
+ */
+export function parseOnnxModel(bytes: Uint8Array, options: ParseOnnxModelOptions = {}): OnnxModel {
   if (!(bytes instanceof Uint8Array)) throw new OnnxModelError('parseOnnxModel: bytes must be a Uint8Array');
   let proto: OnnxModelProto;
   try {
     proto = ModelProto.decode(bytes);
   } catch (e) {
+    // protobufjs checks every length against the input before it slices, so a forged length fails here.
     throw new OnnxModelError(`not a valid ONNX model: ${(e as Error).message}`, {}, { cause: e });
   }
   if (!proto.graph) throw new OnnxModelError('not a valid ONNX model: it has no graph');
-  const model = new OnnxModel(proto, options.modelPath ? dirname(resolve(options.modelPath)) : undefined);
-  model.tensors(); // validates dims and external-data keys up front
+  const dir = options.externalDataDir !== undefined ? resolve(options.externalDataDir) : options.modelPath ? dirname(resolve(options.modelPath)) : undefined;
+  const model = new OnnxModel(proto, dir);
+  try {
+    model.tensors(); // validates dims and nesting up front
+  } catch (e) {
+    if (isTrtRefitError(e)) throw e;
+    throw new OnnxModelError(`not a valid ONNX model: ${(e as Error).message}`, {}, { cause: e });
+  }
   return model;
 }
 
-/** Reads and decodes an ONNX file; external data stays on disk until read. */
-export async function openOnnxModel(path: string): Promise<OnnxModel> {
-  let bytes: Buffer;
+/** Protobuf messages cannot exceed 2 GiB; larger models keep their weights in external data. */
+const MAX_PROTOBUF = 2 ** 31 - 1;
+
+/**
+ * Reads and decodes an ONNX file. Only the protobuf is read; external data stays on disk and is read tensor by
+ * tensor, with positioned reads of exactly each tensor's range, when asked for.
+ * @throws OnnxModelError for a missing or unreadable file, a path that is not a regular file, or an invalid model.
+ */
+export async function openOnnxModel(path: string, options: OpenOnnxModelOptions = {}): Promise<OnnxModel> {
+  let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    const { fh, size } = await openRegularFile(path, (what) => new OnnxModelError(`cannot read ${path}: it is ${what}, not a regular file`, { file: path }));
+    try {
+      if (size > MAX_PROTOBUF) throw new OnnxModelError(`cannot read ${path}: ${size} bytes is more than a protobuf can hold (2 GiB); such models keep their weights in external data`, { file: path });
+      bytes = await readFully(fh, 0, size, () => new OnnxModelError(`cannot read ${path}: it shrank while being read`, { file: path }));
+    } finally {
+      await fh.close();
+    }
   } catch (e) {
+    if (isTrtRefitError(e)) throw e;
     throw new OnnxModelError(`cannot read ${path}: ${(e as Error).message}`, { file: path }, { cause: e });
   }
-  return parseOnnxModel(bytes, { modelPath: path });
+  return parseOnnxModel(bytes, { modelPath: path, ...(options.externalDataDir !== undefined ? { externalDataDir: options.externalDataDir } : {}) });
 }

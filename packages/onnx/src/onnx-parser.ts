@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { Severity, silentLogger, type Logger, type NetworkDefinition, type OnnxParser, type ParserError } from '@trt-refit/core';
 import { importOnnxModel } from './importer.js';
-import { parseOnnxModel } from './onnx-model.js';
+import { openOnnxModel, parseOnnxModel, type OnnxModel } from './onnx-model.js';
 
 /**
  * `nvonnxparser::IParser` in TypeScript: fills a core network with {@link importOnnxModel}. Backends without a
@@ -11,26 +10,32 @@ export class TsOnnxParser implements OnnxParser {
   private readonly errors: ParserError[] = [];
   constructor(private readonly network: NetworkDefinition, private readonly logger: Logger = silentLogger) {}
 
+  /** Parses a serialized model; `modelPath` (the .onnx file) anchors external data. */
   async parse(bytes: Uint8Array, modelPath?: string): Promise<boolean> {
-    let model;
+    let model: OnnxModel;
     try {
       model = parseOnnxModel(bytes, modelPath ? { modelPath } : {});
     } catch (e) {
       return this.fail({ code: 'MODEL_DESERIALIZE_FAILED', desc: (e as Error).message, node: -1, nodeName: '', nodeOperator: '' });
     }
+    return this.import(model);
+  }
+
+  /** Parses an ONNX file; external data resolves against its folder. */
+  async parseFromFile(path: string): Promise<boolean> {
+    let model: OnnxModel;
+    try {
+      model = await openOnnxModel(path);
+    } catch (e) {
+      return this.fail({ code: 'MODEL_DESERIALIZE_FAILED', desc: (e as Error).message, node: -1, nodeName: '', nodeOperator: '' });
+    }
+    return this.import(model);
+  }
+
+  private async import(model: OnnxModel): Promise<boolean> {
     const { errors } = await importOnnxModel(model, this.network, { onWarning: (m) => this.logger.log(Severity.WARNING, m) });
     for (const e of errors) this.fail(e);
     return errors.length === 0;
-  }
-
-  async parseFromFile(path: string): Promise<boolean> {
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(path);
-    } catch (e) {
-      return this.fail({ code: 'MODEL_DESERIALIZE_FAILED', desc: `cannot read ${path}: ${(e as Error).message}`, node: -1, nodeName: '', nodeOperator: '' });
-    }
-    return this.parse(bytes, path);
   }
 
   getNbErrors(): number {

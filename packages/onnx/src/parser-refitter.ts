@@ -1,15 +1,20 @@
 import { Severity, silentLogger, type Logger, type ParserError, type ParserRefitter, type RefitProgress, type Refitter, type Weights, hostBytes } from '@trt-refit/core';
-import { foldBatchNorm, toTrtWeights } from './importer.js';
+import { foldBatchNorm, type FoldedBatchNorm } from './batch-norm.js';
+import { toTrtWeights } from './importer.js';
 import { OnnxModel, openOnnxModel, parseOnnxModel, type OnnxTensorInfo } from './onnx-model.js';
 import { weightSources } from './weight-sources.js';
 
 /** Options of {@link OnnxParserRefitter}. */
 export interface OnnxParserRefitterOptions {
   /**
-   * Streaming: called with each weight read from external data; return the weights to set instead (e.g. upload to
-   * a device buffer and return `{ type, values: deviceBuffer, count }` with location DEVICE). The host bytes are
-   * then dropped, so host memory holds one external tensor at a time however large the model. Without it the
-   * refitter holds every weight by reference until the refit, as TensorRT's refitter does with host weights.
+   * Streaming of external data. A refitter holds the weights it is given by reference until the refit, so host
+   * weights cannot be released one by one: without this option every weight read from external data stays in host
+   * memory until the caller's `refitCudaEngine()` (peak host memory = the model's weights, as with TensorRT's
+   * parser refitter). With it, each external tensor is read, converted, and passed here; return the weights to set
+   * instead, typically uploaded to a device buffer (`{ type, values: deviceBuffer, count }`, location DEVICE).
+   * The host bytes are then dropped before the next tensor is read, so host memory holds at most one external
+   * tensor at a time however large the model; device memory holds them all. Embedded weights (views of the model's
+   * bytes) and folded BatchNormalization weights (small) are set as host weights either way.
    */
   readonly streamTo?: (name: string, weights: Weights) => Promise<{ weights: Weights; location: 'HOST' | 'DEVICE' }> | { weights: Weights; location: 'HOST' | 'DEVICE' };
 }
@@ -26,10 +31,14 @@ class OverriddenModel extends OnnxModel {
 }
 
 /**
- * `nvonnxparser::IParserRefitter` in TypeScript, over any backend's {@link Refitter}: sets every refittable weight
- * an ONNX model provides (initializers, Constant values, BatchNormalization folded under the parser's generated
- * names, subgraph initializers) and reports what is missing or mismatched. It only sets weights: call
- * `refitter.refitCudaEngine()` afterwards.
+ * `nvonnxparser::IParserRefitter` in TypeScript, over any backend's {@link Refitter}. Following onnx-tensorrt's
+ * `ModelRefitter`, it walks the model (initializers, then nodes in topological order, recursing into If/Loop/Scan
+ * subgraphs) and sets every weight whose name `refitter.getAllWeights()` lists: initializers, Constant values, and
+ * BatchNormalization folds recomputed under the names a replay of the parser's traversal generates. Data types are
+ * converted as at import (DOUBLE → FLOAT, UINT8 → INT32). It returns false, with errors (`getError`) naming every
+ * weight that is missing from the model ("Only successfully refitted N weights out of M") or that does not match
+ * the engine (dtype, count), and true when the engine has no refittable weights. It only sets weights: call
+ * `refitter.refitCudaEngine()` afterwards. Progress is reported through {@link OnnxParserRefitter.onProgress}.
  *
  * @example
  * ```ts
@@ -41,6 +50,7 @@ export class OnnxParserRefitter implements ParserRefitter {
   onProgress?: RefitProgress | undefined;
   private readonly errors: ParserError[] = [];
   private loaded: OnnxModel | undefined;
+  private loadedInitializers: Map<string, OnnxTensorInfo> | undefined;
   private readonly initializers = new Map<string, Uint8Array>();
 
   constructor(private readonly refitter: Refitter, private readonly logger: Logger = silentLogger, private readonly options: OnnxParserRefitterOptions = {}) {}
@@ -61,7 +71,7 @@ export class OnnxParserRefitter implements ParserRefitter {
     this.errors.length = 0;
   }
 
-  /** Refits from an ONNX file; external data resolves against its folder. */
+  /** Refits from an ONNX file; external data resolves against its folder and is read tensor by tensor. */
   async refitFromFile(path: string): Promise<boolean> {
     let model: OnnxModel;
     try {
@@ -72,18 +82,25 @@ export class OnnxParserRefitter implements ParserRefitter {
     return this.refit(model);
   }
 
-  /** Refits from a serialized model; `modelPath` (the .onnx file) anchors external data. */
+  /**
+   * Refits from a serialized model; `modelPath` (the .onnx file) anchors external data. Embedded weights are set as
+   * views of `bytes` (no copy), so keep `bytes` unchanged until the refitter's refit is done.
+   */
   async refitFromBytes(bytes: Uint8Array, modelPath?: string): Promise<boolean> {
     const model = this.parse(bytes, modelPath);
     return model ? this.refit(model) : false;
   }
 
-  /** Loads a model's structure for {@link refitModelProto}; only one model at a time (10.13+). */
+  /**
+   * Loads a model's structure for {@link refitModelProto}; only one model at a time (10.13+). Unlike TensorRT, which
+   * copies it, `bytes` is referenced (weights are views of it): keep it unchanged until the refit is done.
+   */
   async loadModelProto(bytes: Uint8Array, modelPath?: string): Promise<boolean> {
     if (this.loaded) return this.error('INVALID_VALUE', 'loadModelProto: a model is already loaded; refit it with refitModelProto first');
     const model = this.parse(bytes, modelPath);
     if (!model) return false;
     this.loaded = model;
+    this.loadedInitializers = undefined;
     this.initializers.clear();
     return true;
   }
@@ -94,7 +111,11 @@ export class OnnxParserRefitter implements ParserRefitter {
    */
   loadInitializer(name: string, data: ArrayBufferView): boolean {
     if (!this.loaded) return this.error('INVALID_VALUE', 'loadInitializer: call loadModelProto first');
-    const info = this.loaded.tensors().find((t) => t.kind === 'initializer' && t.name === name);
+    if (!this.loadedInitializers) {
+      this.loadedInitializers = new Map();
+      for (const t of this.loaded.tensors()) if (t.kind === 'initializer' && !this.loadedInitializers.has(t.name)) this.loadedInitializers.set(t.name, t);
+    }
+    const info = this.loadedInitializers.get(name);
     if (!info) return this.error('INVALID_VALUE', `loadInitializer: ${name} is not an initializer of the loaded model`);
     if (!ArrayBuffer.isView(data) || data.byteLength !== info.byteLength) {
       return this.error('INVALID_VALUE', `loadInitializer: ${name} needs ${info.byteLength} bytes (${info.dtypeName} [${info.dims.join(', ')}]), received ${ArrayBuffer.isView(data) ? data.byteLength : typeof data}`);
@@ -135,7 +156,7 @@ export class OnnxParserRefitter implements ParserRefitter {
     }
     const set = new Set<string>();
     let ok = true;
-    const folds = new Map<string, { scale: Weights; shift: Weights } | string>();
+    const folds = new Map<string, FoldedBatchNorm | string>();
     for (const s of sources) {
       if (set.has(s.name)) {
         this.logger.log(Severity.WARNING, `${s.name} appears more than once (e.g. in subgraphs); this only works if all copies have the same values`);
@@ -153,9 +174,12 @@ export class OnnxParserRefitter implements ParserRefitter {
           weights = w;
           if (this.options.streamTo && s.tensor.storage === 'external') ({ weights, location } = await this.options.streamTo(s.name, w));
         } else {
-          const key = s.params.map((p) => p.name).join('\0');
+          const key = `${s.node}\0${s.epsilon}\0${s.params.map((p) => p.name).join('\0')}`;
           let f = folds.get(key);
-          if (!f) folds.set(key, (f = await foldBatchNorm(model, [...s.params], s.epsilon)));
+          if (f === undefined) {
+            f = await foldBatchNorm(model, s.params, s.epsilon);
+            folds.set(key, f);
+          }
           if (typeof f === 'string') {
             ok = this.error('UNSUPPORTED_NODE_DATATYPE', `BatchNormalization ${s.node}: ${f}`);
             continue;

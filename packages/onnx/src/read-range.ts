@@ -1,23 +1,50 @@
-import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 
 const MAX_READ = 1 << 30; // a single fs read is capped at 2 GiB: read big ranges in 1 GiB steps
 
 /**
- * Reads exactly `length` bytes at `offset` of a file with positioned reads (no whole-file load); `early` builds the
- * error thrown when the file ends before the range does.
+ * Opens a file for reading and checks that it is a regular file. The open does not block (O_NONBLOCK), so a FIFO
+ * or a device in a model folder is refused instead of hanging the read forever. `refuse` builds the error for a
+ * path that is not a regular file; failures to open are rethrown as they are (the caller wraps them).
  */
-export async function readRange(path: string, offset: number, length: number, early: () => Error): Promise<Uint8Array> {
-  const out = Buffer.allocUnsafe(length);
-  const fh = await open(path, 'r');
+export async function openRegularFile(path: string, refuse: (what: string) => Error): Promise<{ fh: FileHandle; size: number }> {
+  const fh = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await fh.read(out, done, Math.min(MAX_READ, length - done), offset + done);
-      if (bytesRead === 0) throw early();
-      done += bytesRead;
-    }
+    const st = await fh.stat();
+    if (!st.isFile()) throw refuse(st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'not a regular file');
+    return { fh, size: st.size };
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+}
+
+/**
+ * Reads exactly `length` bytes at `offset` of an open file with positioned reads (no whole-file load); `early`
+ * builds the error thrown when the file ends before the range does. Offsets beyond 4 GiB work (up to 2^53).
+ */
+export async function readFully(fh: FileHandle, offset: number, length: number, early: () => Error): Promise<Uint8Array> {
+  const out = Buffer.allocUnsafeSlow(length); // not from the shared pool: the caller may keep it for long
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(out, done, Math.min(MAX_READ, length - done), offset + done);
+    if (bytesRead === 0) throw early();
+    done += bytesRead;
+  }
+  return out;
+}
+
+/**
+ * Reads exactly `length` bytes at `offset` of a regular file with positioned reads (no whole-file load); `early`
+ * builds the error thrown when the file ends before the range does, `refuse` the one for a path that is not a
+ * regular file.
+ */
+export async function readRange(path: string, offset: number, length: number, early: () => Error, refuse: (what: string) => Error = early): Promise<Uint8Array> {
+  const { fh } = await openRegularFile(path, refuse);
+  try {
+    return await readFully(fh, offset, length, early);
   } finally {
     await fh.close();
   }
-  return out;
 }

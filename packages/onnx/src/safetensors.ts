@@ -1,11 +1,11 @@
-import { open } from 'node:fs/promises';
+import { isTrtRefitError } from '@trt-refit/core';
 import { OnnxModelError } from './errors.js';
-import { readRange } from './read-range.js';
+import { openRegularFile, readFully, readRange } from './read-range.js';
 
-/** safetensors dtypes and their element sizes in bits. */
+/** safetensors dtypes (those of the reference implementation) and their element sizes in bits. */
 export const SAFETENSORS_DTYPES: Readonly<Record<string, number>> = {
-  BOOL: 8, U8: 8, I8: 8, F8_E4M3: 8, F8_E5M2: 8, F8_E8M0: 8, I16: 16, U16: 16, F16: 16, BF16: 16,
-  I32: 32, U32: 32, F32: 32, I64: 64, U64: 64, F64: 64, F4: 4,
+  BOOL: 8, F4: 4, F6_E2M3: 6, F6_E3M2: 6, U8: 8, I8: 8, F8_E5M2: 8, F8_E4M3: 8, F8_E8M0: 8, F8_E4M3FNUZ: 8, F8_E5M2FNUZ: 8,
+  I16: 16, U16: 16, F16: 16, BF16: 16, I32: 32, U32: 32, F32: 32, C64: 64, F64: 64, I64: 64, U64: 64,
 };
 
 /** Largest header accepted (safetensors' own reference implementation caps it at 100 MB). */
@@ -65,7 +65,10 @@ function parseHeader(headerBytes: Uint8Array, dataStart: number, fileSize: numbe
     }
     const [begin, end] = offs as [number, number];
     if (end > dataSize) throw fail(`tensor ${name} ends at ${end}, past the ${dataSize} bytes of data`);
-    const need = Math.ceil((count * bits) / 8);
+    // Sub-byte types must fill whole bytes (the reference implementation's MisalignedSlice rule).
+    if (!Number.isSafeInteger(count * bits)) throw fail(`tensor ${name}: its byte size overflows`);
+    if ((count * bits) % 8 !== 0) throw fail(`tensor ${name}: ${count} ${t.dtype as string} elements do not fill whole bytes`);
+    const need = (count * bits) / 8;
     if (end - begin !== need) throw fail(`tensor ${name} has ${end - begin} bytes, its dtype ${t.dtype as string} and shape [${(t.shape as number[]).join(', ')}] need ${need}`);
     tensors.push({ name, dtype: t.dtype as string, shape: t.shape as number[], byteLength: need, fileOffset: dataStart + begin });
   }
@@ -107,16 +110,15 @@ export function parseSafetensors(bytes: Uint8Array): Safetensors {
 
 /** Opens a safetensors file: reads only the header now, and each tensor's range when asked. */
 export async function openSafetensors(path: string): Promise<Safetensors> {
-  const fh = await open(path, 'r').catch((e: Error) => {
-    throw new OnnxModelError(`cannot open ${path}: ${e.message}`);
+  const notFile = (what: string) => new OnnxModelError(`cannot open ${path}: it is ${what}, not a regular file`, { file: path });
+  const { fh, size } = await openRegularFile(path, notFile).catch((e: Error) => {
+    throw isTrtRefitError(e) ? e : new OnnxModelError(`cannot open ${path}: ${e.message}`, { file: path }, { cause: e });
   });
   try {
-    const size = (await fh.stat()).size;
-    const prefix = Buffer.alloc(8);
-    await fh.read(prefix, 0, Math.min(8, size), 0);
+    const early = () => fail('the file ended while its header was read');
+    const prefix = size >= 8 ? await readFully(fh, 0, 8, early) : new Uint8Array(8);
     const n = headerLength(prefix, size);
-    const header = Buffer.allocUnsafe(n);
-    await fh.read(header, 0, n, 8);
+    const header = await readFully(fh, 8, n, early);
     const { tensors, metadata } = parseHeader(header, 8 + n, size);
     const byName = new Map(tensors.map((t) => [t.name, t]));
     return {
@@ -125,7 +127,7 @@ export async function openSafetensors(path: string): Promise<Safetensors> {
       read: async (name) => {
         const t = byName.get(name);
         if (!t) throw new OnnxModelError(`${path} has no tensor ${name}`);
-        return readRange(path, t.fileOffset, t.byteLength, () => new OnnxModelError(`${path} ended early while reading ${name}`));
+        return readRange(path, t.fileOffset, t.byteLength, () => new OnnxModelError(`${path} ended early while reading ${name}`), notFile);
       },
     };
   } finally {

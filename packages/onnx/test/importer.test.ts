@@ -1,6 +1,8 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataType, NetworkDefinition, WeightsRole, hostBytes } from '@trt-refit/core';
-import { importOnnxModel, openOnnxModel, parseOnnxModel, writeOnnxModel, generatedWeightName } from '@trt-refit/onnx';
+import { importOnnxModel, openOnnxModel, parseOnnxModel, writeOnnxModel, generatedWeightName, weightSources, floatToHalf, halfToFloat, floatToBf16, bf16ToFloat, type GraphSpec, type TensorSpec } from '@trt-refit/onnx';
 import { fixture, f32 } from './helpers.js';
 
 async function importFixture(path: string) {
@@ -140,4 +142,189 @@ describe('importer (TensorRT ONNX parser naming)', () => {
     await importOnnxModel(parseOnnxModel(model), network);
     expect(network.layers[0]!.attributes.value).toEqual([0.5]);
   });
+
+  const bnModel = (dataTypes: number[], encode: (v: number[], dt: number) => Uint8Array) => {
+    const values = [[1, 2.5, 0.5], [0.1, -0.2, 0.3], [0.5, 1, -1], [4, 0.25, 1]];
+    return writeOnnxModel({
+      inputs: [{ name: 'x', elemType: 1, dims: [1, 3, 2, 2] }],
+      outputs: [{ name: 'y', elemType: 1, dims: [1, 3, 2, 2] }],
+      nodes: [{ opType: 'BatchNormalization', inputs: ['x', 'g', 'b', 'm', 'v'], outputs: ['y'], attributes: { epsilon: { float: 1e-3 } } }],
+      initializers: ['g', 'b', 'm', 'v'].map((n, k) => ({ name: n, dataType: dataTypes[k]!, dims: [3], raw: encode(values[k]!, dataTypes[k]!) })),
+    }).model;
+  };
+  const encode = (v: number[], dt: number) =>
+    dt === 1 ? f32(...v) : dt === 11 ? new Uint8Array(new Float64Array(v).buffer) : new Uint8Array(Uint16Array.from(v, dt === 10 ? floatToHalf : floatToBf16).buffer);
+
+  it('folds BatchNormalization in float32 arithmetic, keeping FLOAT16 or BFLOAT16 when all four parameters have it', async () => {
+    const cases: [number[], string, (bits: number) => number][] = [
+      [[1, 1, 1, 1], DataType.FLOAT, (x) => x],
+      [[10, 10, 10, 10], DataType.HALF, halfToFloat],
+      [[16, 16, 16, 16], DataType.BF16, bf16ToFloat],
+      [[10, 1, 16, 11], DataType.FLOAT, (x) => x], // mixed: promoted to FLOAT
+    ];
+    for (const [dts, type, decode] of cases) {
+      const network = new NetworkDefinition();
+      expect((await importOnnxModel(parseOnnxModel(bnModel(dts, encode)), network)).errors).toEqual([]);
+      const e = new Map(network.weightsEntries().map((x) => [x.name, x.weights]));
+      const scale = e.get('tmp_batch_norm_weight')!;
+      const shift = e.get('tmp_batch_norm_weight_1')!;
+      expect([scale.type, shift.type]).toEqual([type, type]);
+      const read = (w: typeof scale) => Array.from(w.values as Float32Array | Uint16Array, (x) => decode(x));
+      // the reference: each parameter as the model stores it, then float32 steps as in TensorRT's parser
+      const p = ['g', 'b', 'm', 'v'].map((_, k) => {
+        const raw = [[1, 2.5, 0.5], [0.1, -0.2, 0.3], [0.5, 1, -1], [4, 0.25, 1]][k]!;
+        return raw.map((v) => (dts[k] === 10 ? halfToFloat(floatToHalf(v)) : dts[k] === 16 ? bf16ToFloat(floatToBf16(v)) : Math.fround(v)));
+      });
+      const narrow = type === DataType.HALF ? (v: number) => halfToFloat(floatToHalf(v)) : type === DataType.BF16 ? (v: number) => bf16ToFloat(floatToBf16(v)) : Math.fround;
+      const eps = narrow(1e-3);
+      const s = p[0]!.map((g, k) => narrow(Math.fround(g / Math.fround(Math.sqrt(Math.fround(p[3]![k]! + eps))))));
+      expect(read(scale)).toEqual(s);
+      expect(read(shift)).toEqual(s.map((sk, k) => narrow(Math.fround(p[1]![k]! - Math.fround(p[2]![k]! * sk)))));
+    }
+  });
+
+  it('BatchNormalization parameters of other types are an error naming the node; the names are still taken', async () => {
+    const { model } = writeOnnxModel({
+      nodes: [
+        { opType: 'BatchNormalization', name: 'bn_int', inputs: ['x', 'g', 'b', 'm', 'v'], outputs: ['y'] },
+        { opType: 'BatchNormalization', name: 'bn_ok', inputs: ['y', 'g2', 'b2', 'm2', 'v2'], outputs: ['z'] },
+      ],
+      initializers: [
+        ...['g', 'b', 'm', 'v'].map((n) => ({ name: n, dataType: 6, dims: [1], raw: new Uint8Array(4) })),
+        ...['g2', 'b2', 'm2', 'v2'].map((n) => ({ name: n, dataType: 1, dims: [1], raw: f32(1) })),
+      ],
+    });
+    const network = new NetworkDefinition();
+    const { errors } = await importOnnxModel(parseOnnxModel(model), network);
+    expect(errors).toMatchObject([{ code: 'UNSUPPORTED_NODE_DATATYPE', nodeName: 'bn_int', desc: expect.stringMatching(/parameter g is INT32/) }]);
+    expect(network.weightsEntries().map((e) => e.name)).toEqual(['tmp_batch_norm_weight_2', 'tmp_batch_norm_weight_3']);
+  });
+
+  it('network inputs and outputs get TensorRT types (UINT8 stays UINT8, DOUBLE runs as FLOAT); other types are errors', async () => {
+    const { model } = writeOnnxModel({
+      inputs: [
+        { name: 'u8', elemType: 2, dims: [2] },
+        { name: 'd', elemType: 11, dims: ['n'] },
+        { name: 'h', elemType: 10, dims: [1] },
+        { name: 's', elemType: 8, dims: [1] },
+      ],
+      outputs: [{ name: 'o', elemType: 13, dims: [1] }],
+      nodes: [],
+    });
+    const network = new NetworkDefinition();
+    const { errors } = await importOnnxModel(parseOnnxModel(model), network);
+    expect(network.inputs).toEqual([
+      { name: 'u8', dtype: DataType.UINT8, dims: [2] },
+      { name: 'd', dtype: DataType.FLOAT, dims: ['n'] },
+      { name: 'h', dtype: DataType.HALF, dims: [1] },
+    ]);
+    expect(errors.map((e) => [e.code, e.desc])).toEqual([
+      ['UNSUPPORTED_GRAPH', expect.stringMatching(/input s has element type STRING/)],
+      ['UNSUPPORTED_GRAPH', expect.stringMatching(/output o has element type UINT64/)],
+    ]);
+  });
+
+  it('visits nodes listed out of order in topological order, as TensorRT does', async () => {
+    const { model } = writeOnnxModel({
+      nodes: [
+        { opType: 'Relu', name: 'second', inputs: ['a'], outputs: ['b'] },
+        { opType: 'Add', name: 'first', inputs: ['x', 'w'], outputs: ['a'] },
+      ],
+      initializers: [{ name: 'w', dataType: 1, dims: [1], raw: f32(1) }],
+    });
+    const network = new NetworkDefinition();
+    expect((await importOnnxModel(parseOnnxModel(model), network)).errors).toEqual([]);
+    expect(network.layers.map((l) => l.name)).toEqual(['w', 'first', 'second']);
+  });
+
+  it('keeps the generated-name sequence of TensorRT across an If whose branches fold BatchNormalization', async () => {
+    const init = (prefix: string): TensorSpec[] => ['g', 'b', 'm', 'v'].map((n) => ({ name: `${prefix}.${n}`, dataType: 1, dims: [1], raw: f32(n === 'v' ? 1 : 0.5) }));
+    const branch = (prefix: string): GraphSpec => ({ nodes: [{ opType: 'BatchNormalization', inputs: ['x', ...['g', 'b', 'm', 'v'].map((n) => `${prefix}.${n}`)], outputs: [`${prefix}.y`] }], initializers: init(prefix), outputs: [{ name: `${prefix}.y`, elemType: 1, dims: [1] }] });
+    const { model } = writeOnnxModel({
+      nodes: [
+        { opType: 'BatchNormalization', name: 'bn1', inputs: ['x', 'a.g', 'a.b', 'a.m', 'a.v'], outputs: ['y1'] },
+        { opType: 'If', name: 'if0', inputs: ['cond'], outputs: ['y2'], attributes: { then_branch: { graph: branch('t') }, else_branch: { graph: branch('e') } } },
+        { opType: 'BatchNormalization', name: 'bn3', inputs: ['y1', 'c.g', 'c.b', 'c.m', 'c.v'], outputs: ['y3'] },
+      ],
+      initializers: [...init('a'), ...init('c')],
+    });
+    const m = parseOnnxModel(model);
+    const network = new NetworkDefinition();
+    const { errors } = await importOnnxModel(m, network);
+    expect(errors.map((e) => e.nodeName)).toEqual(['if0']);
+    const bn3 = network.layers.find((l) => l.name === 'bn3')!;
+    const names = network.weightsEntries().filter((e) => e.layer === 'bn3').map((e) => e.name);
+    expect(bn3.type).toBe('Scale');
+    // bn1: base, _1; then branch: _2, _3; else branch: _4, _5; bn3: _6, _7
+    expect(names).toEqual(['tmp_batch_norm_weight_6', 'tmp_batch_norm_weight_7']);
+    const sources = weightSources(m).filter((s) => s.kind !== 'tensor');
+    expect(sources.map((s) => [s.name, 'node' in s ? s.node : ''])).toEqual([
+      ['tmp_batch_norm_weight', 'bn1'], ['tmp_batch_norm_weight_1', 'bn1'],
+      ['tmp_batch_norm_weight_2', 'BatchNormalization_0'], ['tmp_batch_norm_weight_3', 'BatchNormalization_0'],
+      ['tmp_batch_norm_weight_4', 'BatchNormalization_0'], ['tmp_batch_norm_weight_5', 'BatchNormalization_0'],
+      ['tmp_batch_norm_weight_6', 'bn3'], ['tmp_batch_norm_weight_7', 'bn3'],
+    ]);
+  });
+
+  it('generated names skip a model tensor that already has such a name', async () => {
+    const { model } = writeOnnxModel({
+      nodes: [
+        { opType: 'Add', inputs: ['x', 'tmp_batch_norm_weight'], outputs: ['a'] },
+        { opType: 'BatchNormalization', inputs: ['a', 'g', 'b', 'm', 'v'], outputs: ['y'] },
+      ],
+      initializers: [{ name: 'tmp_batch_norm_weight', dataType: 1, dims: [1], raw: f32(3) }, ...['g', 'b', 'm', 'v'].map((n) => ({ name: n, dataType: 1, dims: [1], raw: f32(1) }))],
+    });
+    const m = parseOnnxModel(model);
+    const network = new NetworkDefinition();
+    expect((await importOnnxModel(m, network)).errors).toEqual([]);
+    expect(network.weightsEntries().map((e) => e.name)).toEqual(['tmp_batch_norm_weight', 'tmp_batch_norm_weight_1', 'tmp_batch_norm_weight_2']);
+    expect(weightSources(m).filter((s) => s.kind !== 'tensor').map((s) => s.name)).toEqual(['tmp_batch_norm_weight_1', 'tmp_batch_norm_weight_2']);
+  });
+
+  it('a custom-domain node is an error, and the initializers it uses stay named', async () => {
+    const { model } = writeOnnxModel({ nodes: [{ opType: 'MyOp', domain: 'com.example', name: 'custom', inputs: ['x', 'cw'], outputs: ['y'] }], initializers: [{ name: 'cw', dataType: 1, dims: [2], raw: f32(1, 2) }] });
+    const network = new NetworkDefinition();
+    const { errors } = await importOnnxModel(parseOnnxModel(model), network);
+    expect(errors).toMatchObject([{ code: 'UNSUPPORTED_NODE', nodeName: 'custom', desc: expect.stringMatching(/com\.example::MyOp/) }]);
+    expect(network.weightsEntries().map((e) => e.name)).toEqual(['cw']);
+  });
+
+  it('malformed graphs become parser errors, never exceptions (an input without a name, a cycle)', async () => {
+    const { model } = writeOnnxModel({ inputs: [{ name: '', elemType: 1, dims: [1] }], nodes: [{ opType: 'Relu', inputs: ['b'], outputs: ['a'] }, { opType: 'Relu', inputs: ['a'], outputs: ['b'] }] });
+    const { errors } = await importOnnxModel(parseOnnxModel(model), new NetworkDefinition());
+    expect(errors.map((e) => e.code)).toEqual(['INVALID_GRAPH', 'INVALID_GRAPH']);
+    expect(errors[1]!.desc).toMatch(/cycle/);
+  });
+});
+
+describe('importer on the third-party corpus (../shared/corpus)', () => {
+  const corpus = fixture('../../shared/corpus');
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d)) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (p.endsWith('.onnx')) files.push(p);
+    }
+  };
+  if (existsSync(corpus)) walk(corpus);
+  it.skipIf(files.length === 0)(`every model imports without throwing, its problems reported as parser errors, and its weight sources name what the network names (${files.length} models)`, async () => {
+    let imported = 0;
+    for (const f of files) {
+      let model;
+      try {
+        model = await openOnnxModel(f);
+      } catch {
+        continue; // the reader's corpus test checks these are typed errors
+      }
+      const network = new NetworkDefinition();
+      const { errors } = await importOnnxModel(model, network);
+      for (const e of errors) expect(typeof e.code === 'string' && typeof e.desc === 'string', f).toBe(true);
+      const sources = new Set(weightSources(model).map((s) => s.name));
+      for (const e of network.weightsEntries()) expect(sources.has(e.name), `${f}: ${e.name}`).toBe(true);
+      imported++;
+    }
+    expect(imported).toBeGreaterThan(0);
+  }, 120_000);
+  it.skipIf(files.length > 0)('skipped: ../shared/corpus is not present on this machine', () => {});
 });

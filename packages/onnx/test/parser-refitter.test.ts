@@ -1,4 +1,4 @@
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -7,13 +7,14 @@ import {
   NetworkDefinition,
   RefitState,
   TensorLocation,
+  WeightsRole,
   hostBytes,
   type CudaEngine,
   type Refitter,
   type WeightInventory,
   type Weights,
 } from '@trt-refit/core';
-import { OnnxParserRefitter, TsOnnxParser, importOnnxModel, openOnnxModel, openSafetensors, writeOnnxModel, weightSources } from '@trt-refit/onnx';
+import { OnnxParserRefitter, TsOnnxParser, importOnnxModel, openOnnxModel, openSafetensors, parseOnnxModel, writeOnnxModel, weightSources, floatToHalf, type GraphSpec, type TensorSpec } from '@trt-refit/onnx';
 import { fixture, fixtureBytes, f32, tmp } from './helpers.js';
 
 /** A refitter over core's state machine, for an engine whose weights are those of an imported network (all stripped). */
@@ -25,6 +26,15 @@ async function fakeRefitter(modelPath: string, stripped = true): Promise<{ refit
     .map((e) => ({ name: e.name, dtype: e.weights.type, count: e.weights.count, dims: e.dims, role: e.role, layer: e.layer }));
   const inventory: WeightInventory = { weights, fusionGroups: [], stripped: stripped ? weights.map((w) => w.name) : [] };
   const state = new RefitState(inventory, { logger: new MemoryLogger() });
+  const refitter = new Proxy(state, {
+    get: (t, p) => (p === 'engine' ? ({} as CudaEngine) : p === 'disposed' ? false : p === 'dispose' ? () => {} : (t as unknown as Record<string | symbol, unknown>)[p] instanceof Function ? ((t as unknown as Record<string | symbol, (...a: unknown[]) => unknown>)[p] as (...a: unknown[]) => unknown).bind(t) : (t as unknown as Record<string | symbol, unknown>)[p]),
+  }) as unknown as Refitter;
+  return { refitter, state };
+}
+/** A refitter over core's state machine for an engine whose refittable weights are exactly `weights` (all stripped). */
+function refitterFor(weights: { name: string; dtype: DataType; count: number }[]): { refitter: Refitter; state: RefitState } {
+  const infos = weights.map((w) => ({ ...w, dims: [w.count], role: WeightsRole.CONSTANT, layer: w.name }));
+  const state = new RefitState({ weights: infos, fusionGroups: [], stripped: infos.map((w) => w.name) }, { logger: new MemoryLogger() });
   const refitter = new Proxy(state, {
     get: (t, p) => (p === 'engine' ? ({} as CudaEngine) : p === 'disposed' ? false : p === 'dispose' ? () => {} : (t as unknown as Record<string | symbol, unknown>)[p] instanceof Function ? ((t as unknown as Record<string | symbol, (...a: unknown[]) => unknown>)[p] as (...a: unknown[]) => unknown).bind(t) : (t as unknown as Record<string | symbol, unknown>)[p]),
   }) as unknown as Refitter;
@@ -55,12 +65,19 @@ describe('OnnxParserRefitter', () => {
     }
   });
 
-  it('weightSources names weights exactly as the importer does', async () => {
+  it('weightSources names weights exactly as the importer does, and also lists the initializers the network folded away', async () => {
     for (const f of ['convbn/convbn_a.onnx', 'tinyxf/tinyxf_a.onnx', 'convbn/convbn_a_dynamo.onnx']) {
       const model = await openOnnxModel(fixture(f));
       const network = new NetworkDefinition();
       await importOnnxModel(model, network);
-      expect(weightSources(model).map((s) => s.name).sort()).toEqual(network.weightsEntries().map((e) => e.name).sort());
+      const sources = weightSources(model);
+      const named = network.weightsEntries().map((e) => e.name);
+      expect(new Set(sources.map((s) => s.name)).size).toBe(sources.length);
+      for (const n of named) expect(sources.some((s) => s.name === n), `${f}: ${n}`).toBe(true);
+      // the rest are initializers that no layer holds (BatchNormalization's parameters), which TensorRT's refitter
+      // also walks: they are never refittable, so they are never set
+      const inits = new Set(model.tensors().filter((t) => t.kind === 'initializer').map((t) => t.name));
+      for (const s of sources) if (!named.includes(s.name)) expect(inits.has(s.name), `${f}: ${s.name}`).toBe(true);
     }
   });
 
@@ -148,6 +165,119 @@ describe('OnnxParserRefitter', () => {
     expect(await p.refitFromFile(join(dir, 'm.onnx'))).toBe(false);
     expect(errorsOf(p)).toMatch(/tensor c1\.weight: external data location "\.\.\/convbn_a_ext\.weig" contains "\.\."/);
   });
+});
+
+describe('OnnxParserRefitter: subgraphs, generated names, dtypes (TensorRT ModelRefitter semantics)', () => {
+  const bnInits = (prefix: string, v = 0.5): TensorSpec[] => ['g', 'b', 'm', 'v'].map((n) => ({ name: `${prefix}.${n}`, dataType: 1, dims: [2], raw: f32(v, n === 'v' ? 1 : v) }));
+  const bnNode = (prefix: string, x: string, y: string) => ({ opType: 'BatchNormalization', name: `bn_${prefix}`, inputs: [x, ...['g', 'b', 'm', 'v'].map((n) => `${prefix}.${n}`)], outputs: [y] });
+  const branch = (prefix: string): GraphSpec => ({
+    nodes: [
+      bnNode(prefix, 'x', `${prefix}.y`),
+      { opType: 'Constant', inputs: [], outputs: [`${prefix}.c`], attributes: { value_floats: { floats: [1, 2, 3] } } },
+      { opType: 'Add', inputs: [`${prefix}.y`, 'outer_w'], outputs: [`${prefix}.z`] },
+      { opType: 'Loop', name: `loop_${prefix}`, inputs: [], outputs: [], attributes: { body: { graph: { nodes: [], initializers: [{ name: `${prefix}.deep`, dataType: 1, dims: [1], raw: f32(9) }] } } } },
+    ],
+    initializers: [...bnInits(prefix), { name: `${prefix}.w`, dataType: 1, dims: [2], raw: f32(3, 4) }],
+  });
+  const model = writeOnnxModel({
+    nodes: [
+      bnNode('a', 'x', 'y1'),
+      { opType: 'If', name: 'if0', inputs: ['cond'], outputs: ['y2'], attributes: { then_branch: { graph: branch('t') }, else_branch: { graph: branch('e') } } },
+      bnNode('c', 'y1', 'y3'),
+    ],
+    initializers: [...bnInits('a'), ...bnInits('c', 2), { name: 'outer_w', dataType: 1, dims: [2], raw: f32(5, 6) }],
+  }).model;
+
+  it('sets initializers, Constant values and folds of If branches and Loop bodies at any depth, and outer-scope initializers', async () => {
+    const names = ['tmp_batch_norm_weight', 'tmp_batch_norm_weight_1', 'tmp_batch_norm_weight_2', 'tmp_batch_norm_weight_5', 'tmp_batch_norm_weight_7', 't.w', 'e.w', 't.c', 'e.c', 't.deep', 'e.deep', 'outer_w'];
+    const { refitter, state } = refitterFor(names.map((name) => ({ name, dtype: DataType.FLOAT, count: name.endsWith('.c') ? 3 : name.endsWith('deep') ? 1 : 2 })));
+    const p = new OnnxParserRefitter(refitter);
+    expect(await p.refitFromBytes(model), errorsOf(p)).toBe(true);
+    expect(state.getMissingWeights()).toEqual([]);
+    const values = (n: string) => Array.from(new Float32Array(new Uint8Array(hostBytes(state.getNamedWeights(n))).buffer));
+    expect(values('t.deep')).toEqual([9]);
+    expect(values('e.c')).toEqual([1, 2, 3]);
+    expect(values('outer_w')).toEqual([5, 6]);
+    // the main graph's second fold comes after both branches' folds: _6 (scale) and _7 (shift) of bn_c
+    const s = Math.fround(2 / Math.fround(Math.sqrt(Math.fround(2 + Math.fround(1e-5)))));
+    expect(values('tmp_batch_norm_weight_7')[0]).toBe(Math.fround(2 - Math.fround(2 * s)));
+  });
+
+  it('a name set twice (the same initializer name in two subgraphs) uses the first and warns', async () => {
+    const dup = writeOnnxModel({
+      nodes: [{ opType: 'If', inputs: ['c'], outputs: ['y'], attributes: {
+        then_branch: { graph: { nodes: [], initializers: [{ name: 'w', dataType: 1, dims: [1], raw: f32(1) }] } },
+        else_branch: { graph: { nodes: [], initializers: [{ name: 'w', dataType: 1, dims: [1], raw: f32(2) }] } },
+      } }],
+    }).model;
+    const { refitter, state } = refitterFor([{ name: 'w', dtype: DataType.FLOAT, count: 1 }]);
+    const logger = new MemoryLogger();
+    const p = new OnnxParserRefitter(refitter, logger);
+    expect(await p.refitFromBytes(dup)).toBe(true);
+    expect(Array.from(new Float32Array(new Uint8Array(hostBytes(state.getNamedWeights('w'))).buffer))).toEqual([1]);
+    expect(logger.messages.map((m) => m.message).join()).toMatch(/w appears more than once/);
+  });
+
+  it('refits FLOAT16 BatchNormalization folds as HALF weights equal to the importer\'s', async () => {
+    const h = (...v: number[]) => new Uint8Array(Uint16Array.from(v, floatToHalf).buffer);
+    const fp16 = writeOnnxModel({
+      nodes: [{ opType: 'BatchNormalization', inputs: ['x', 'g', 'b', 'm', 'v'], outputs: ['y'] }],
+      initializers: [{ name: 'g', dataType: 10, dims: [2], raw: h(1, 2) }, { name: 'b', dataType: 10, dims: [2], raw: h(0.5, -1) }, { name: 'm', dataType: 10, dims: [2], raw: h(0, 1) }, { name: 'v', dataType: 10, dims: [2], raw: h(4, 1) }],
+    }).model;
+    const network = new NetworkDefinition();
+    await importOnnxModel(parseOnnxModel(fp16), network);
+    const entries = network.weightsEntries();
+    expect(entries.map((e) => e.weights.type)).toEqual([DataType.HALF, DataType.HALF]);
+    const { refitter, state } = refitterFor(entries.map((e) => ({ name: e.name, dtype: e.weights.type, count: e.weights.count })));
+    expect(await new OnnxParserRefitter(refitter).refitFromBytes(fp16)).toBe(true);
+    for (const e of entries) expect(Buffer.from(hostBytes(state.getNamedWeights(e.name))).equals(Buffer.from(hostBytes(e.weights))), e.name).toBe(true);
+  });
+
+  it('an engine weight of another dtype than the model converts to is refused naming both', async () => {
+    const { model: m } = writeOnnxModel({ nodes: [{ opType: 'Add', inputs: ['x', 'd'], outputs: ['y'] }], initializers: [{ name: 'd', dataType: 11, dims: [2], raw: new Uint8Array(new Float64Array([1, 2]).buffer) }] });
+    const wrong = refitterFor([{ name: 'd', dtype: DataType.HALF, count: 2 }]);
+    const p = new OnnxParserRefitter(wrong.refitter);
+    expect(await p.refitFromBytes(m)).toBe(false);
+    expect(errorsOf(p)).toMatch(/d: the model has FLOAT\[2\] but the engine was built with HALF\[2\]/);
+    const right = refitterFor([{ name: 'd', dtype: DataType.FLOAT, count: 2 }]); // DOUBLE is refitted as FLOAT, as TensorRT converts it
+    expect(await new OnnxParserRefitter(right.refitter).refitFromBytes(m)).toBe(true);
+    expect(Array.from(right.state.getNamedWeights('d').values as Float32Array)).toEqual([1, 2]);
+  });
+});
+
+describe('OnnxParserRefitter on the third-party corpus (../shared/corpus)', () => {
+  const corpus = fixture('../../shared/corpus');
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d)) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (p.endsWith('.onnx')) files.push(p);
+    }
+  };
+  if (existsSync(corpus)) walk(corpus);
+  it.skipIf(files.length === 0)(`refitting an engine built from each model, from the same model, sets exactly the values the importer built (${files.length} models)`, async () => {
+    let refitted = 0;
+    for (const f of files) {
+      let model;
+      try {
+        model = await openOnnxModel(f);
+      } catch {
+        continue;
+      }
+      const network = new NetworkDefinition();
+      await importOnnxModel(model, network);
+      const entries = network.weightsEntries();
+      if (!entries.length) continue;
+      const { refitter, state } = refitterFor(entries.map((e) => ({ name: e.name, dtype: e.weights.type, count: e.weights.count })));
+      const p = new OnnxParserRefitter(refitter);
+      expect(await p.refitFromFile(f), `${f}: ${errorsOf(p)}`).toBe(true);
+      for (const e of entries) expect(Buffer.from(hostBytes(state.getNamedWeights(e.name))).equals(Buffer.from(hostBytes(e.weights))), `${f}: ${e.name}`).toBe(true);
+      refitted++;
+    }
+    expect(refitted).toBeGreaterThan(10);
+  }, 120_000);
+  it.skipIf(files.length > 0)('skipped: ../shared/corpus is not present on this machine', () => {});
 });
 
 describe('TsOnnxParser', () => {

@@ -1,8 +1,9 @@
-import { readdirSync, existsSync, statSync, writeFileSync, copyFileSync, symlinkSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, existsSync, statSync, writeFileSync, copyFileSync, symlinkSync, mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TrtRefitErrorCode, isTrtRefitError } from '@trt-refit/core';
-import { openOnnxModel, parseOnnxModel, writeOnnxModel, ONNX_DTYPES, onnxByteLength, type OnnxTensorInfo } from '@trt-refit/onnx';
+import { openOnnxModel, parseOnnxModel, topologicalOrder, writeOnnxModel, ONNX_DTYPES, onnxByteLength, type OnnxTensorInfo } from '@trt-refit/onnx';
 import { fixture, fixtureBytes, f32, halfToFloat, replaceAll, tmp, toF32 } from './helpers.js';
 
 const CONVBN_INITIALIZERS = ['c1.weight', 'c1.bias', 'b1.weight', 'b1.bias', 'b1.running_mean', 'b1.running_var', 'c2.weight', 'b2.weight', 'b2.bias', 'b2.running_mean', 'b2.running_var', 'fc.weight', 'fc.bias'];
@@ -103,7 +104,7 @@ describe('every element type, raw and typed', () => {
 
   it.each(numeric.map((d) => [ONNX_DTYPES[d]!.name, d] as const))('%s: raw_data, typed field and external data give the same bytes', async (_n, dt) => {
     const len = onnxByteLength(dt, count);
-    const bytes = new Uint8Array(len).map((_, i) => (i * 37 + 11) & 0xff);
+    const bytes = new Uint8Array(len).map((_, i) => (dt === 9 ? i & 1 : (i * 37 + 11) & 0xff)); // BOOL bytes are 0 or 1
     if (dt === 1 || dt === 11 || dt === 14 || dt === 15) {
       // keep floats finite so the typed-field round trip is exact
       const dv = new DataView(bytes.buffer);
@@ -209,6 +210,69 @@ describe('Constant nodes, sparse tensors and subgraphs', () => {
   });
 });
 
+describe('decoding details', () => {
+  it('raw_data is a view also when the input is a plain Uint8Array (not a Buffer)', async () => {
+    const buf = fixtureBytes('convbn/convbn_a.onnx');
+    const plain = new Uint8Array(buf.length);
+    plain.set(buf);
+    const m = parseOnnxModel(plain);
+    const data = await m.readTensor(m.tensors().find((t) => t.name === 'fc.weight')!);
+    expect(data.buffer).toBe(plain.buffer);
+  });
+
+  it('typed fields give the values the onnx library reads: BOOL as 0/1, narrow integers and bit patterns wrapped', async () => {
+    const { model } = writeOnnxModel({
+      nodes: [],
+      initializers: [
+        { name: 'b', dataType: 9, dims: [4], typed: { field: 'int32Data', values: [0, 1, 2, -1] } },
+        { name: 'i8', dataType: 3, dims: [3], typed: { field: 'int32Data', values: [-1, 127, -128] } },
+        { name: 'h', dataType: 10, dims: [2], typed: { field: 'int32Data', values: [0x3c00, -1] } },
+        { name: 'u32', dataType: 12, dims: [2], typed: { field: 'uint64Data', values: [4294967295, 7] } },
+        { name: 'i64', dataType: 7, dims: [2], typed: { field: 'int64Data', values: [-(2n ** 63n), 2n ** 63n - 1n] } },
+        { name: 'i4', dataType: 22, dims: [3], typed: { field: 'int32Data', values: [0xf1, 0x07] } },
+      ],
+    });
+    const m = parseOnnxModel(model);
+    const hex = async (n: string) => Buffer.from(await m.readTensor(m.tensors().find((t) => t.name === n)!)).toString('hex');
+    expect(await hex('b')).toBe('00010101');
+    expect(await hex('i8')).toBe('ff7f80');
+    expect(await hex('h')).toBe('003cffff');
+    expect(await hex('u32')).toBe('ffffffff07000000');
+    expect(await hex('i64')).toBe('0000000000000080ffffffffffffff7f');
+    expect(await hex('i4')).toBe('f107');
+  });
+
+  it('nodes listed out of order are visited in the parser\'s topological order; a cycle is a typed error', () => {
+    const nodes = [
+      { input: ['b'], output: ['c'] },
+      { input: ['x'], output: ['a'] },
+      { input: ['a'], output: ['b'] },
+      { input: ['a', 'c'], output: ['d'] },
+    ];
+    expect(topologicalOrder(nodes)).toEqual([1, 2, 0, 3]);
+    expect(topologicalOrder([{ input: ['x'], output: ['y'] }, { input: ['y'], output: ['z'] }])).toEqual([0, 1]);
+    expect(() => topologicalOrder([{ input: ['b'], output: ['a'] }, { input: ['a'], output: ['b'] }])).toThrow(expect.objectContaining({ code: TrtRefitErrorCode.INVALID_MODEL }));
+    // a long chain does not overflow the stack
+    const chain = Array.from({ length: 200_000 }, (_, i) => ({ input: [`t${i + 1}`], output: [`t${i}`] }));
+    expect(topologicalOrder(chain)[0]).toBe(chain.length - 1);
+  });
+
+  it('int64 dims beyond 2^53 are refused exactly (never rounded), also at 2^63 - 1', () => {
+    for (const d of [2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n)]) {
+      const { model } = writeOnnxModel({ nodes: [], initializers: [{ name: 'huge', dataType: 1, dims: [d] }] });
+      expect(() => parseOnnxModel(model)).toThrow(expect.objectContaining({ code: TrtRefitErrorCode.INVALID_MODEL }));
+    }
+  });
+
+  it('openOnnxModel refuses a directory, a FIFO and a missing file with a typed error, without hanging', async () => {
+    const dir = tmp();
+    execFileSync('mkfifo', [join(dir, 'fifo.onnx')]);
+    for (const p of [dir, join(dir, 'fifo.onnx'), join(dir, 'missing.onnx')]) {
+      await expect(openOnnxModel(p)).rejects.toMatchObject({ code: TrtRefitErrorCode.INVALID_MODEL, message: expect.stringMatching(/^cannot read /) });
+    }
+  });
+});
+
 describe('damaged models', () => {
   const bytes = fixtureBytes('convbn/convbn_a.onnx');
   it('garbage and empty input give a typed error', () => {
@@ -233,6 +297,32 @@ describe('damaged models', () => {
     const forged = new Uint8Array([0x3a, 0xff, 0xff, 0xff, 0xff, 0x07, 1, 2, 3]);
     const before = process.memoryUsage().arrayBuffers;
     expect(() => parseOnnxModel(forged)).toThrow(expect.objectContaining({ code: TrtRefitErrorCode.INVALID_MODEL }));
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1 << 20);
+  });
+});
+
+describe('forged element counts', () => {
+  it('a shape far larger than the data is refused before anything of that size is allocated', async () => {
+    const big = 2 ** 40;
+    const dir = tmp();
+    writeFileSync(join(dir, 'small.bin'), new Uint8Array(16));
+    const { model } = writeOnnxModel({
+      nodes: [],
+      initializers: [
+        { name: 'raw', dataType: 1, dims: [big], raw: f32(1) },
+        { name: 'typed', dataType: 1, dims: [big], typed: { field: 'floatData', values: [1] } },
+        { name: 'empty', dataType: 7, dims: [big] },
+        { name: 'strings', dataType: 8, dims: [big], typed: { field: 'stringData', values: [Buffer.from('a')] } },
+        { name: 'ext', dataType: 1, dims: [big], externalData: [{ key: 'location', value: 'small.bin' }] },
+        { name: 'extlen', dataType: 1, dims: [big], externalData: [{ key: 'location', value: 'small.bin' }, { key: 'length', value: String(4 * big) }] },
+      ],
+    });
+    const m = parseOnnxModel(model, { modelPath: join(dir, 'm.onnx') });
+    const before = process.memoryUsage().arrayBuffers;
+    for (const t of m.tensors()) {
+      expect(t.count).toBe(big);
+      await expect(m.readTensor(t), t.name).rejects.toMatchObject({ code: expect.stringMatching(/INVALID_MODEL|EXTERNAL_DATA/) });
+    }
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1 << 20);
   });
 });
@@ -280,8 +370,67 @@ describe('external data is confined to the model folder', () => {
   it('refuses a range past the end of the file', async () => {
     await expect(attempt(ext, (dir) => writeFileSync(join(dir, 'convbn_a_ext.weights'), new Uint8Array(100)))).rejects.toThrow(/runs past the end of convbn_a_ext\.weights/);
   });
-  it('refuses unknown external-data keys and bad offsets', () => {
-    expect(() => parseOnnxModel(replaceAll(ext, 'offset', 'offsex'))).toThrow(/unknown external data key "offsex"/);
+  it('refuses unknown external-data keys and bad offsets for that tensor only, naming tensor and file', async () => {
+    const { model } = writeOnnxModel({
+      nodes: [],
+      initializers: [
+        { name: 'badkey', dataType: 1, dims: [1], externalData: [{ key: 'location', value: 'w.bin' }, { key: 'offsex', value: '0' }] },
+        { name: 'badoffset', dataType: 1, dims: [1], externalData: [{ key: 'location', value: 'w.bin' }, { key: 'offset', value: '-4' }] },
+        { name: 'nolocation', dataType: 1, dims: [1], externalData: [{ key: 'offset', value: '0' }] },
+        { name: 'fine', dataType: 1, dims: [1], externalData: [{ key: 'location', value: 'w.bin' }, { key: 'checksum', value: 'ignored' }] },
+      ],
+    });
+    const dir = tmp();
+    writeFileSync(join(dir, 'w.bin'), f32(7));
+    writeFileSync(join(dir, 'm.onnx'), model);
+    const m = await openOnnxModel(join(dir, 'm.onnx'));
+    const by = new Map(m.tensors().map((t) => [t.name, t]));
+    const refusal = (name: string) => m.readTensor(by.get(name)!).then(() => undefined, (e: { code: string; message: string; details: unknown }) => e);
+    expect(await refusal('badkey')).toMatchObject({ code: TrtRefitErrorCode.EXTERNAL_DATA, message: expect.stringMatching(/^tensor badkey: unknown external data key "offsex"/), details: { tensor: 'badkey', file: 'w.bin' } });
+    expect(await refusal('badoffset')).toMatchObject({ code: TrtRefitErrorCode.EXTERNAL_DATA, message: expect.stringMatching(/offset must be a non-negative integer, received "-4"/) });
+    expect(await refusal('nolocation')).toMatchObject({ code: TrtRefitErrorCode.EXTERNAL_DATA, message: expect.stringMatching(/without a location/) });
+    expect(Array.from(toF32(await m.readTensor(by.get('fine')!)))).toEqual([7]);
+  });
+  it('refuses a location that is a directory or a FIFO, without hanging', async () => {
+    for (const make of [(p: string) => mkdirSync(p), (p: string) => execFileSync('mkfifo', [p])]) {
+      const dir = tmp();
+      make(join(dir, 'w.bin'));
+      const { model } = writeOnnxModel({ nodes: [], initializers: [{ name: 'w', dataType: 1, dims: [1], externalData: [{ key: 'location', value: 'w.bin' }] }] });
+      const m = parseOnnxModel(model, { modelPath: join(dir, 'm.onnx') });
+      await expect(m.readTensor(m.tensors()[0]!)).rejects.toMatchObject({ code: TrtRefitErrorCode.EXTERNAL_DATA, message: expect.stringMatching(/w\.bin is a (directory|FIFO), not a regular file/) });
+    }
+  });
+  it('STRING tensors cannot be external', async () => {
+    const { model } = writeOnnxModel({ nodes: [], initializers: [{ name: 's', dataType: 8, dims: [1], externalData: [{ key: 'location', value: 'w.bin' }] }] });
+    const m = parseOnnxModel(model);
+    await expect(m.readTensor(m.tensors()[0]!)).rejects.toMatchObject({ code: TrtRefitErrorCode.EXTERNAL_DATA, message: expect.stringMatching(/STRING/) });
+  });
+  it('reads ranges beyond 4 GiB of a sidecar with positioned reads (sparse file)', async () => {
+    const dir = tmp();
+    const offset = 5 * 2 ** 30 + 12;
+    const fd = openSync(join(dir, 'big.bin'), 'w');
+    writeSync(fd, f32(1.5, -2.5), 0, 8, offset);
+    closeSync(fd);
+    const { model } = writeOnnxModel({
+      nodes: [],
+      initializers: [{ name: 'far', dataType: 1, dims: [2], externalData: [{ key: 'location', value: 'big.bin' }, { key: 'offset', value: String(offset) }, { key: 'length', value: '8' }] }],
+    });
+    writeFileSync(join(dir, 'm.onnx'), model);
+    const before = process.memoryUsage().arrayBuffers;
+    const m = await openOnnxModel(join(dir, 'm.onnx'));
+    expect(Array.from(toF32(await m.readTensor(m.tensors()[0]!)))).toEqual([1.5, -2.5]);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1 << 20);
+  });
+  it('externalDataDir overrides the folder external data resolves against', async () => {
+    const dir = tmp();
+    copyFileSync(fixture('convbn/convbn_a_ext.weights'), join(dir, 'convbn_a_ext.weights'));
+    const m = await openOnnxModel(fixture('convbn/convbn_a_ext.onnx'), { externalDataDir: dir });
+    expect(m.modelDir).toBe(dir);
+    const t = m.tensors().find((x) => x.name === 'c1.weight')!;
+    const a = await openOnnxModel(fixture('convbn/convbn_a.onnx'));
+    expect(Buffer.from(await m.readTensor(t)).equals(Buffer.from(await a.readTensor(a.tensors().find((x) => x.name === 'c1.weight')!)))).toBe(true);
+    const p = parseOnnxModel(fixtureBytes('convbn/convbn_a_ext.onnx'), { modelPath: '/nowhere/m.onnx', externalDataDir: dir });
+    expect((await p.readTensor(p.tensors().find((x) => x.name === 'c1.weight')!)).byteLength).toBe(864);
   });
   it('without a model path, locations resolve against the working directory', async () => {
     const m = parseOnnxModel(ext);

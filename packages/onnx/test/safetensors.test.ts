@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -66,8 +67,15 @@ describe('safetensors reader', () => {
     await expect(openSafetensors(join(dir, 'bomb.safetensors'))).rejects.toThrow(/more than the 100000000 allowed/);
     await expect(openSafetensors(join(dir, 'missing.safetensors'))).rejects.toMatchObject({ code: TrtRefitErrorCode.INVALID_MODEL });
   });
-  it('F4 packs two elements per byte', () => {
-    const st = parseSafetensors(build({ q: { dtype: 'F4', shape: [3], data_offsets: [0, 2] } }, new Uint8Array(2)));
-    expect(st.tensors[0]!.byteLength).toBe(2);
+  it('sub-byte dtypes pack their elements (F4: two per byte, F6: four in three bytes) and must fill whole bytes', () => {
+    const st = parseSafetensors(build({ q: { dtype: 'F4', shape: [4], data_offsets: [0, 2] }, s: { dtype: 'F6_E2M3', shape: [2, 2], data_offsets: [2, 5] }, c: { dtype: 'C64', shape: [1], data_offsets: [8, 16] } }, new Uint8Array(16)));
+    expect(st.tensors.map((t) => [t.name, t.byteLength])).toEqual([['q', 2], ['s', 3], ['c', 8]]);
+    expect(() => parseSafetensors(build({ q: { dtype: 'F4', shape: [3], data_offsets: [0, 2] } }, new Uint8Array(2)))).toThrow(/3 F4 elements do not fill whole bytes/);
+  });
+  it('openSafetensors refuses a FIFO or a directory without hanging', async () => {
+    const dir = tmp();
+    execFileSync('mkfifo', [join(dir, 'f.safetensors')]);
+    await expect(openSafetensors(join(dir, 'f.safetensors'))).rejects.toMatchObject({ code: TrtRefitErrorCode.INVALID_MODEL, message: expect.stringMatching(/a FIFO, not a regular file/) });
+    await expect(openSafetensors(dir)).rejects.toMatchObject({ code: TrtRefitErrorCode.INVALID_MODEL, message: expect.stringMatching(/a directory/) });
   });
 });
