@@ -1,5 +1,4 @@
-import { mkdtempSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,14 +9,7 @@ export const fixtureBytes = (p: string) => readFileSync(fixture(p));
 export const tmp = () => mkdtempSync(join(tmpdir(), 'trt-refit-onnx-'));
 export const f32 = (...v: number[]) => new Uint8Array(new Float32Array(v).buffer);
 
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
+export { halfToFloat } from '@trt-refit/onnx';
 
 /** Same-length replacement of every occurrence of `from` (keeps a protobuf valid). */
 export function replaceAll(bytes: Uint8Array, from: string, to: string): Uint8Array {
@@ -57,3 +49,18 @@ export async function renamedCheckpoint(): Promise<Uint8Array> {
   return Buffer.concat([len, h, ...parts]);
 }
 
+
+/** Every .onnx file under ../shared/corpus, or none when the corpus is not on this machine (tests then skip). */
+export function corpusModels(): string[] {
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d)) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (p.endsWith('.onnx')) files.push(p);
+    }
+  };
+  const corpus = fixture('../../shared/corpus');
+  if (existsSync(corpus)) walk(corpus);
+  return files;
+}

@@ -1,9 +1,7 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataType, NetworkDefinition, WeightsRole, hostBytes } from '@trt-refit/core';
 import { importOnnxModel, openOnnxModel, parseOnnxModel, writeOnnxModel, generatedWeightName, weightSources, floatToHalf, halfToFloat, floatToBf16, bf16ToFloat, type GraphSpec, type TensorSpec } from '@trt-refit/onnx';
-import { fixture, f32 } from './helpers.js';
+import { fixture, f32, corpusModels } from './helpers.js';
 
 async function importFixture(path: string) {
   const network = new NetworkDefinition();
@@ -298,16 +296,7 @@ describe('importer (TensorRT ONNX parser naming)', () => {
 });
 
 describe('importer on the third-party corpus (../shared/corpus)', () => {
-  const corpus = fixture('../../shared/corpus');
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d)) {
-      const p = join(d, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (p.endsWith('.onnx')) files.push(p);
-    }
-  };
-  if (existsSync(corpus)) walk(corpus);
+  const files = corpusModels();
   it.skipIf(files.length === 0)(`every model imports without throwing, its problems reported as parser errors, and its weight sources name what the network names (${files.length} models)`, async () => {
     let imported = 0;
     for (const f of files) {

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -15,7 +15,7 @@ import {
   type Weights,
 } from '@trt-refit/core';
 import { OnnxParserRefitter, TsOnnxParser, importOnnxModel, openOnnxModel, openSafetensors, parseOnnxModel, writeOnnxModel, weightSources, floatToHalf, type GraphSpec, type TensorSpec } from '@trt-refit/onnx';
-import { fixture, fixtureBytes, f32, tmp } from './helpers.js';
+import { fixture, fixtureBytes, f32, tmp, corpusModels } from './helpers.js';
 
 /** A refitter over core's state machine, for an engine whose weights are those of an imported network (all stripped). */
 async function fakeRefitter(modelPath: string, stripped = true): Promise<{ refitter: Refitter; state: RefitState }> {
@@ -246,16 +246,7 @@ describe('OnnxParserRefitter: subgraphs, generated names, dtypes (TensorRT Model
 });
 
 describe('OnnxParserRefitter on the third-party corpus (../shared/corpus)', () => {
-  const corpus = fixture('../../shared/corpus');
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d)) {
-      const p = join(d, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (p.endsWith('.onnx')) files.push(p);
-    }
-  };
-  if (existsSync(corpus)) walk(corpus);
+  const files = corpusModels();
   it.skipIf(files.length === 0)(`refitting an engine built from each model, from the same model, sets exactly the values the importer built (${files.length} models)`, async () => {
     let refitted = 0;
     for (const f of files) {

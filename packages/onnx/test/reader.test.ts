@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, existsSync, statSync, writeFileSync, copyFileSync, symlinkSync, mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
+import { writeFileSync, copyFileSync, symlinkSync, mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TrtRefitErrorCode, isTrtRefitError } from '@trt-refit/core';
 import { openOnnxModel, parseOnnxModel, topologicalOrder, writeOnnxModel, ONNX_DTYPES, onnxByteLength, type OnnxTensorInfo } from '@trt-refit/onnx';
-import { fixture, fixtureBytes, f32, halfToFloat, replaceAll, tmp, toF32 } from './helpers.js';
+import { fixture, fixtureBytes, f32, halfToFloat, replaceAll, tmp, toF32, corpusModels } from './helpers.js';
 
 const CONVBN_INITIALIZERS = ['c1.weight', 'c1.bias', 'b1.weight', 'b1.bias', 'b1.running_mean', 'b1.running_var', 'c2.weight', 'b2.weight', 'b2.bias', 'b2.running_mean', 'b2.running_var', 'fc.weight', 'fc.bias'];
 
@@ -439,16 +439,7 @@ describe('external data is confined to the model folder', () => {
 });
 
 describe('third-party corpus (../shared/corpus)', () => {
-  const corpus = fixture('../../shared/corpus');
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d)) {
-      const p = join(d, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (p.endsWith('.onnx')) files.push(p);
-    }
-  };
-  if (existsSync(corpus)) walk(corpus);
+  const files = corpusModels();
   it.skipIf(files.length === 0)(`every tensor of every corpus model reads, or fails with a typed error (${files.length} models)`, async () => {
     let tensors = 0;
     let typedFailures = 0;
