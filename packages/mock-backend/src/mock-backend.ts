@@ -5,7 +5,6 @@ import {
   compareTensorRtVersions,
   formatTensorRtVersion,
   parseTensorRtVersion,
-  requireFeature,
   silentLogger,
   type Backend,
   type CudaEngine,
@@ -53,17 +52,7 @@ export function createMockBackend(options: MockBackendOptions = {}): Backend {
       return new MockRefitter(engine, logger);
     },
     createOnnxParser: (network: NetworkDefinition, logger?: Logger): OnnxParser => new TsOnnxParser(network, logger),
-    createParserRefitter(refitter: Refitter, logger: Logger = silentLogger): ParserRefitter {
-      const p = new OnnxParserRefitter(refitter, logger);
-      const gate = <T>(f: () => T): T => {
-        requireFeature(version, 'IParserRefitter.loadModelProto');
-        return f();
-      };
-      return Object.assign(p, {
-        loadModelProto: (bytes: Uint8Array, modelPath?: string) => gate(() => OnnxParserRefitter.prototype.loadModelProto.call(p, bytes, modelPath)),
-        loadInitializer: (name: string, data: ArrayBufferView) => gate(() => OnnxParserRefitter.prototype.loadInitializer.call(p, name, data)),
-        refitModelProto: () => gate(() => OnnxParserRefitter.prototype.refitModelProto.call(p)),
-      });
-    },
+    createParserRefitter: (refitter: Refitter, logger: Logger = silentLogger): ParserRefitter =>
+      new OnnxParserRefitter(refitter, logger, { tensorrtVersion: version }),
   };
 }

@@ -1,4 +1,4 @@
-import { Severity, silentLogger, type Logger, type ParserError, type ParserRefitter, type RefitProgress, type Refitter, type Weights, hostBytes } from '@trt-refit/core';
+import { Severity, requireFeature, silentLogger, type Feature, type Logger, type ParserError, type ParserRefitter, type RefitProgress, type Refitter, type Weights, hostBytes } from '@trt-refit/core';
 import { foldBatchNorm, type FoldedBatchNorm } from './batch-norm.js';
 import { toTrtWeights } from './importer.js';
 import { OnnxModel, openOnnxModel, parseOnnxModel, type OnnxTensorInfo } from './onnx-model.js';
@@ -17,6 +17,11 @@ export interface OnnxParserRefitterOptions {
    * bytes) and folded BatchNormalization weights (small) are set as host weights either way.
    */
   readonly streamTo?: (name: string, weights: Weights) => Promise<{ weights: Weights; location: 'HOST' | 'DEVICE' }> | { weights: Weights; location: 'HOST' | 'DEVICE' };
+  /**
+   * The TensorRT version to behave as (a backend passes its own): loadModelProto, loadInitializer and
+   * refitModelProto throw UnsupportedFeatureError before 10.13, as those methods do not exist there.
+   */
+  readonly tensorrtVersion?: string;
 }
 
 /** A model whose initializers may be replaced by bytes given with `loadInitializer`. */
@@ -54,6 +59,10 @@ export class OnnxParserRefitter implements ParserRefitter {
   private readonly initializers = new Map<string, Uint8Array>();
 
   constructor(private readonly refitter: Refitter, private readonly logger: Logger = silentLogger, private readonly options: OnnxParserRefitterOptions = {}) {}
+
+  private gate(feature: Feature): void {
+    if (this.options.tensorrtVersion !== undefined) requireFeature(this.options.tensorrtVersion, feature);
+  }
 
   private error(code: string, desc: string): false {
     this.errors.push({ code, desc, node: -1, nodeName: '', nodeOperator: '' });
@@ -95,7 +104,12 @@ export class OnnxParserRefitter implements ParserRefitter {
    * Loads a model's structure for {@link refitModelProto}; only one model at a time (10.13+). Unlike TensorRT, which
    * copies it, `bytes` is referenced (weights are views of it): keep it unchanged until the refit is done.
    */
-  async loadModelProto(bytes: Uint8Array, modelPath?: string): Promise<boolean> {
+  loadModelProto(bytes: Uint8Array, modelPath?: string): Promise<boolean> {
+    this.gate('IParserRefitter.loadModelProto'); // thrown synchronously: a missing API is a programming error
+    return this.loadModelProtoNow(bytes, modelPath);
+  }
+
+  private async loadModelProtoNow(bytes: Uint8Array, modelPath?: string): Promise<boolean> {
     if (this.loaded) return this.error('INVALID_VALUE', 'loadModelProto: a model is already loaded; refit it with refitModelProto first');
     const model = this.parse(bytes, modelPath);
     if (!model) return false;
@@ -110,6 +124,7 @@ export class OnnxParserRefitter implements ParserRefitter {
    * reference. False before loadModelProto, for a name that is not an initializer, or a size that differs.
    */
   loadInitializer(name: string, data: ArrayBufferView): boolean {
+    this.gate('IParserRefitter.loadInitializer');
     if (!this.loaded) return this.error('INVALID_VALUE', 'loadInitializer: call loadModelProto first');
     if (!this.loadedInitializers) {
       this.loadedInitializers = new Map();
@@ -125,7 +140,12 @@ export class OnnxParserRefitter implements ParserRefitter {
   }
 
   /** Refits from the loaded model with the loaded initializers in place of the model's own. */
-  async refitModelProto(): Promise<boolean> {
+  refitModelProto(): Promise<boolean> {
+    this.gate('IParserRefitter.refitModelProto');
+    return this.refitModelProtoNow();
+  }
+
+  private async refitModelProtoNow(): Promise<boolean> {
     if (!this.loaded) return this.error('INVALID_VALUE', 'refitModelProto: no model is loaded (loadModelProto)');
     const model = new OverriddenModel(this.loaded, this.initializers);
     this.loaded = undefined;

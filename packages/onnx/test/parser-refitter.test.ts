@@ -127,6 +127,17 @@ describe('OnnxParserRefitter', () => {
     expect(await p.refitModelProto()).toBe(false); // the model was consumed
   });
 
+  it('with a TensorRT version before 10.13, the loadModelProto family throws UnsupportedFeatureError', async () => {
+    const { refitter } = await fakeRefitter(fixture('convbn/convbn_a.onnx'));
+    const old = new OnnxParserRefitter(refitter, undefined, { tensorrtVersion: '10.12' });
+    expect(() => old.loadModelProto(fixtureBytes('convbn/convbn_a.onnx'))).toThrow(/10\.13/);
+    expect(() => old.loadInitializer('c1.weight', new Uint8Array(4))).toThrow(/10\.13/);
+    expect(() => old.refitModelProto()).toThrow(/10\.13/);
+    expect(await old.refitFromFile(fixture('convbn/convbn_a.onnx')), errorsOf(old)).toBe(true); // 10.0+
+    const current = new OnnxParserRefitter(refitter, undefined, { tensorrtVersion: '10.13' });
+    expect(await current.loadModelProto(fixtureBytes('convbn/convbn_a.onnx'))).toBe(true);
+  });
+
   it('a model that does not fit is refused naming what is missing or mismatched', async () => {
     const { refitter } = await fakeRefitter(fixture('convbn/convbn_a.onnx'));
     const p = new OnnxParserRefitter(refitter);

@@ -4,8 +4,9 @@ import { Option, type Command } from 'commander';
 import { NetworkDefinition, byteLengthFor, hostBytes, type Backend } from '@trt-refit/core';
 import { importOnnxModel, openOnnxModel, openSafetensors } from '@trt-refit/onnx';
 import { selectBackend } from '../backend.js';
-import { CliError, ExitCode, type CliIo } from '../io.js';
+import { ExitCode, type CliIo } from '../io.js';
 import type { CommandModule } from '../program.js';
+import { sniff } from '../source-kind.js';
 import { SAFETENSORS_TO_ONNX } from './inspect.js';
 
 interface Entry {
@@ -25,16 +26,14 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
  * the weights it carries (stripped ones have no data to compare).
  */
 async function weightsOf(path: string, engineNames: boolean): Promise<Map<string, Entry>> {
-  const head = new Uint8Array(await readFile(path).catch((e: Error) => {
-    throw new CliError(`cannot read ${path}: ${e.message}`);
-  }));
+  const kind = await sniff(path);
   const out = new Map<string, Entry>();
-  if (head.length >= 8 && Buffer.from(head.subarray(4, 8)).toString('latin1') === 'TRTM') {
+  if (kind === 'plan') {
     const { readPlan } = await import('@trt-refit/mock-backend');
-    for (const w of readPlan(head).weights) out.set(w.name, { dtype: onnxName(w.dtype), dims: w.dims, bytes: w.data?.byteLength ?? 0, sha256: w.data ? sha(w.data) : null });
+    for (const w of readPlan(new Uint8Array(await readFile(path))).weights) out.set(w.name, { dtype: onnxName(w.dtype), dims: w.dims, bytes: w.data?.byteLength ?? 0, sha256: w.data ? sha(w.data) : null });
     return out;
   }
-  if (path.endsWith('.safetensors') || head[8] === 0x7b) {
+  if (kind === 'safetensors') {
     const st = await openSafetensors(path);
     for (const t of st.tensors) out.set(t.name, { dtype: onnxName(t.dtype), dims: t.shape, bytes: t.byteLength, sha256: sha(await st.read(t.name)) });
     return out;

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { OnnxModelError, openOnnxModel, openSafetensors } from '@trt-refit/onnx';
 import { CliError, ExitCode, type CliIo } from '../io.js';
 import type { CommandModule } from '../program.js';
+import { sniff } from '../source-kind.js';
 
 /** One weight as `inspect --json` prints it. */
 export interface InspectedWeight {
@@ -46,29 +45,6 @@ export function weightSha256(dtype: string, count: number, bytes: Uint8Array): s
     out[i] = v & 0xff;
   }
   return h.update(out).digest('hex');
-}
-
-/**
- * What a file is, from its first bytes: a plan (flatbuffers file identifier `TRTM` at bytes 4..8), safetensors
- * (a little-endian header length that fits the file, then `{`), or else ONNX. The open does not block, so a FIFO
- * is refused rather than waited on.
- */
-async function sniff(path: string): Promise<'onnx' | 'safetensors' | 'plan'> {
-  const fh = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((e: Error) => {
-    throw new CliError(`cannot open ${path}: ${e.message}`);
-  });
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw new CliError(`cannot read ${path}: it is ${st.isDirectory() ? 'a directory' : 'not a regular file'}`);
-    const head = Buffer.alloc(16);
-    const { bytesRead } = await fh.read(head, 0, 16, 0);
-    if (bytesRead >= 8 && head.subarray(4, 8).toString('latin1') === 'TRTM') return 'plan';
-    if (path.endsWith('.safetensors')) return 'safetensors';
-    if (bytesRead >= 9 && head[8] === 0x7b && head.readBigUInt64LE(0) <= BigInt(st.size - 8)) return 'safetensors';
-    return 'onnx';
-  } finally {
-    await fh.close();
-  }
 }
 
 /** The `inspect --json` object of an ONNX, safetensors or (mock) plan file. */
