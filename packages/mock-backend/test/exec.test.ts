@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { BuilderFlag, TrtRefitErrorCode, maxRelativeError, readNpy, type Backend } from '@trt-refit/core';
-import { writeOnnxModel } from '@trt-refit/onnx';
+import { BuilderFlag, DataType, TrtRefitErrorCode, WeightsRole, maxRelativeError, readNpy, type Backend, type Weights } from '@trt-refit/core';
+import { networkToOnnx, writeOnnxModel } from '@trt-refit/onnx';
 import { createMockBackend, erf } from '@trt-refit/mock-backend';
 
 const fixture = (p: string) => fileURLToPath(new URL(`../../../fixtures/${p}`, import.meta.url));
@@ -32,6 +32,42 @@ describe('CPU execution', () => {
     expect(await refitter.refitCudaEngine()).toBe(true);
     const b = Object.values(await ctx.execute({ ids }))[0]!;
     expect(maxRelativeError(b.data as Float32Array, readNpy(readFileSync(fixture('tinyxf/logits_b.npy'))).data as Float32Array)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('a hand-built network runs as onnxruntime runs it written with networkToOnnx (what the native backend gives TensorRT)', async () => {
+    const values = (n: number, seed: number): Weights => {
+      const a = new Float32Array(n);
+      for (let i = 0; i < n; i++) a[i] = Math.sin(seed * 13 + i * 0.71);
+      return { type: DataType.FLOAT, values: a, count: n };
+    };
+    const scalar = (v: number): Weights => ({ type: DataType.FLOAT, values: new Float32Array([v]), count: 1 });
+    const backend = createMockBackend();
+    const builder = backend.createBuilder();
+    const network = builder.createNetwork();
+    network.addInput('x', DataType.FLOAT, ['N', 3, 7, 7]);
+    network.addLayer({ name: 'conv', type: 'Conv', inputs: ['x'], outputs: ['c'], attributes: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2] }, weights: [
+      { role: WeightsRole.KERNEL, weights: values(5 * 3 * 9, 1), dims: [5, 3, 3, 3] },
+      { role: WeightsRole.BIAS, weights: values(5, 2), dims: [5] },
+    ] });
+    network.addConstant('sqrt2', scalar(Math.SQRT2), []);
+    network.addConstant('one', scalar(1), []);
+    network.addConstant('half', scalar(0.5), []);
+    network.addLayer({ name: 'div', type: 'Div', inputs: ['c', 'sqrt2'], outputs: ['d'] });
+    network.addLayer({ name: 'erf', type: 'Erf', inputs: ['d'], outputs: ['e'] });
+    network.addLayer({ name: 'add', type: 'Add', inputs: ['e', 'one'], outputs: ['a'] });
+    network.addLayer({ name: 'mul', type: 'Mul', inputs: ['c', 'a'], outputs: ['m'] });
+    network.addLayer({ name: 'mul_half', type: 'Mul', inputs: ['m', 'half'], outputs: ['g'] });
+    network.addLayer({ name: 'hsig', type: 'HardSigmoid', inputs: ['g'], outputs: ['y'], attributes: { alpha: 1, beta: 0 } }); // integral floats stay FLOAT attributes
+    network.markOutput('y', DataType.FLOAT, ['N', 5, 4, 4]);
+    const x = values(2 * 3 * 7 * 7, 3).values as Float32Array;
+    const session = await ort.InferenceSession.create(networkToOnnx(network));
+    const expected = (await session.run({ x: new ort.Tensor('float32', x, [2, 3, 7, 7]) })).y!;
+    expect(expected.dims).toEqual([2, 5, 4, 4]);
+    const config = builder.createBuilderConfig();
+    config.setFlags([BuilderFlag.REFIT]);
+    const engine = await backend.createRuntime().deserializeCudaEngine(await builder.buildSerializedNetwork(network, config));
+    const got = (await engine.createExecutionContext().execute({ x: { data: x, dims: [2, 3, 7, 7] } })).y!;
+    expect(maxRelativeError(got.data as Float32Array, expected.data as Float32Array)).toBeLessThanOrEqual(1e-5);
   });
 
   it('matches onnxruntime on a small CNN with pooling-free ops and dynamic batch', async () => {

@@ -11,12 +11,14 @@ import {
   type BuilderConfig,
   type Feature,
 } from '@trt-refit/core';
+import { networkToOnnx } from '@trt-refit/onnx';
 import type { NativeBuilder as RawBuilder, NativeBuilderConfig as RawConfig, NativeProfileDims } from './binding.js';
 import type { NativeContext } from './context.js';
 import type { LogBridge } from './diagnostics.js';
 import { builderFlagMask, builderFlagNames, modelledMask } from './native-enums.js';
 import { NativeNetworkDefinition } from './network.js';
 import { NativeResource } from './native-resource.js';
+import { NativeOnnxParser } from './onnx-parser.js';
 import { expectBuilderFlag, expectIterable, expectSize, expectString, typeError } from './validate.js';
 
 /** An optimization profile entry for one input: dims at their minimum, optimum and maximum. */
@@ -106,7 +108,7 @@ export class NativeBuilderConfig extends NativeResource<RawConfig> implements Bu
   }
 }
 
-/** `IBuilder` of the native backend. Networks come from TensorRT's ONNX parser. */
+/** `IBuilder` of the native backend. Networks come from TensorRT's ONNX parser, hand-built ones through it too. */
 export class NativeBuilder extends NativeResource<RawBuilder> implements Builder {
   readonly #networks = new Set<NativeNetworkDefinition>();
   readonly #configs = new Set<NativeBuilderConfig>();
@@ -136,7 +138,7 @@ export class NativeBuilder extends NativeResource<RawBuilder> implements Builder
 
   /**
    * Builds and serializes the network on a worker thread. Rejects with InvalidFlagsError for broken flag rules
-   * (before TensorRT runs), UnsupportedFeatureError for hand-built layers, and a BUILD_FAILED error carrying
+   * (before TensorRT runs), UnsupportedFeatureError for hand-built layers ONNX cannot carry, and a BUILD_FAILED error carrying
    * TensorRT's logged errors when TensorRT fails.
    */
   async buildSerializedNetwork(network: NativeNetworkDefinition, config: NativeBuilderConfig): Promise<Uint8Array> {
@@ -151,19 +153,57 @@ export class NativeBuilder extends NativeResource<RawBuilder> implements Builder
     const check = checkBuilderFlags(flags, this.ctx.version);
     if (check.violations.length) throw new InvalidFlagsError(check.violations);
     for (const w of check.warnings) this.log.logger.log(Severity.WARNING, w);
-    if (network.layers.length > 0) {
-      throw new UnsupportedFeatureError(
-        `the native backend builds networks parsed from ONNX (backend.createOnnxParser(network)); this network has ${network.layers.length} hand-built layer(s), which TensorRT cannot see`,
-        'handBuiltNetworks',
-        this.ctx.version,
-      );
-    }
+    if (network.layers.length > 0) await this.lowerHandBuilt(network);
     const rawNetwork = network.live();
     if (!network.parsed || rawNetwork.getNbLayers() === 0) {
       throw new TrtRefitError(TrtRefitErrorCode.BUILD_FAILED, 'the network is empty: parse an ONNX model into it first (backend.createOnnxParser(network).parseFromFile(path))');
     }
     this.applyProfiles(network, config);
     return this.callAsync((n) => n.buildSerializedNetwork(rawNetwork, config.raw()));
+  }
+
+  /**
+   * Gives TensorRT a hand-built network: core's layers are written as ONNX (`networkToOnnx`, every weight an
+   * initializer named as the network names it) and parsed by TensorRT's ONNX parser into the native network, so
+   * TensorRT's weights carry the same names; the weights marked refittable in TS are then marked in TensorRT.
+   * Done once per network; a network an ONNX parser already filled cannot take hand-built layers too.
+   */
+  private async lowerHandBuilt(network: NativeNetworkDefinition): Promise<void> {
+    if (network.lowered) {
+      if (network.loweredLayers === network.layers.length) return;
+      throw new UnsupportedFeatureError(
+        `layers were added after this network was given to TensorRT (${network.loweredLayers} then, ${network.layers.length} now); TensorRT's network cannot change: build a new network`,
+        'handBuiltNetworks',
+        this.ctx.version,
+      );
+    }
+    if (network.parsed) {
+      throw new UnsupportedFeatureError(
+        `this network was filled by TensorRT's ONNX parser and also has ${network.layers.length} hand-built layer(s); build hand-built layers in a network of their own`,
+        'handBuiltNetworks',
+        this.ctx.version,
+      );
+    }
+    if (!this.ctx.parserAvailable) {
+      throw new TrtRefitError(TrtRefitErrorCode.BACKEND_UNAVAILABLE, `hand-built networks reach TensorRT through its ONNX parser, which is unavailable: ${this.ctx.parserProblem ?? 'libnvonnxparser was not loaded'}`);
+    }
+    const bytes = networkToOnnx(network, { tensorrtVersion: this.ctx.version });
+    const marked = network.weightsEntries().filter((e) => e.markedRefittable).map((e) => e.name);
+    const parser = new NativeOnnxParser(this.call(() => this.ctx.tensorrt.createOnnxParser(network.live(), this.log.sink)), this.log, network, this.ctx.logSeverity);
+    try {
+      if (!(await parser.parse(bytes))) {
+        const reasons = Array.from({ length: parser.getNbErrors() }, (_, i) => parser.getError(i)?.desc).filter(Boolean);
+        throw new TrtRefitError(TrtRefitErrorCode.BUILD_FAILED, `TensorRT's ONNX parser refused the hand-built network: ${reasons.join('; ') || 'no reason given'}`);
+      }
+      network.markLowered();
+      for (const name of marked) {
+        if (!this.call(() => network.live().markWeightsRefittable(name))) {
+          throw new TrtRefitError(TrtRefitErrorCode.BUILD_FAILED, `TensorRT has no weights named ${name} to mark refittable after parsing the hand-built network`);
+        }
+      }
+    } finally {
+      parser.dispose(); // the native network keeps the parser (and the weights it owns) alive
+    }
   }
 
   /** Adds one optimization profile covering every dynamic input, unless TensorRT already has one. */

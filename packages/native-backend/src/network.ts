@@ -14,12 +14,14 @@ import { callNative } from './native-errors.js';
  *   once the network was parsed (the parser named the weights after the ONNX initializers and Constant outputs).
  * - `setWeightsName` names weights by their JS identity, which weights created by the parser do not have in JS:
  *   after a parse it returns false (the parser already named them); before, it applies to hand-built layers.
- * - Hand-built layers (`addLayer`, `addConstant`) stay in the TS IR: the native builder refuses to build them
- *   (UnsupportedFeatureError) rather than silently dropping them; build such networks with the mock backend or
- *   write them as ONNX.
+ * - Hand-built layers (`addLayer`, `addConstant`) stay in the TS IR until the build: the native builder writes
+ *   them as ONNX (`networkToOnnx`: each weight an initializer named as the network names it) and parses that
+ *   into the TensorRT network, then marks the weights marked here. Layers ONNX cannot carry under the same
+ *   weight names (a hand-built `Scale`) are refused with UnsupportedFeatureError, never dropped.
  */
 export class NativeNetworkDefinition extends NetworkDefinition {
   #parsed = false;
+  #lowered = -1;
   #disposed = false;
 
   /** @internal */
@@ -34,6 +36,21 @@ export class NativeNetworkDefinition extends NetworkDefinition {
   /** True once an ONNX parser filled the native network. */
   get parsed(): boolean {
     return this.#parsed;
+  }
+
+  /** True once the builder gave this network's hand-built layers to TensorRT (through its ONNX parser). */
+  get lowered(): boolean {
+    return this.#lowered >= 0;
+  }
+
+  /** How many hand-built layers TensorRT was given (-1 before). */
+  get loweredLayers(): number {
+    return this.#lowered;
+  }
+
+  /** @internal Called by the builder after parsing the hand-built layers written as ONNX. */
+  markLowered(): void {
+    this.#lowered = this.layers.length;
   }
 
   get disposed(): boolean {

@@ -85,7 +85,7 @@ describe('NativeBuilder / NativeBuilderConfig (fake addon)', () => {
     expect(binding.state.builds[0]!.profiles[0]![0]!.opt).toEqual([4, 3, 16, 16]);
   });
 
-  it('networks: parsed ones read inputs back from TensorRT and forward marking; hand-built ones are refused at build', async () => {
+  it('networks: parsed ones read inputs back from TensorRT and forward marking; hand-built layers cannot join them', async () => {
     const s = setup();
     const { builder, network, config } = await parsed(s);
     expect(network).toBeInstanceOf(NativeNetworkDefinition);
@@ -97,13 +97,49 @@ describe('NativeBuilder / NativeBuilderConfig (fake addon)', () => {
     const w = { type: DataType.FLOAT, values: new Float32Array(2), count: 2 };
     expect(network.setWeightsName(w, 'x')).toBe(false);
 
-    const handBuilt = builder.createNetwork();
-    handBuilt.addInput('x', DataType.FLOAT, [1, 2]);
-    handBuilt.addLayer({ type: 'Conv', inputs: ['x'], outputs: ['y'], weights: [{ role: WeightsRole.KERNEL, weights: w, dims: [2] }] });
-    expect(handBuilt.setWeightsName(w, 'k')).toBe(true); // the TS IR still names hand-built weights
-    await expect(builder.buildSerializedNetwork(handBuilt, config)).rejects.toMatchObject({ code: TrtRefitErrorCode.UNSUPPORTED_FEATURE });
+    network.addConstant('extra', w, [2]); // hand-built layers on a parsed network cannot reach TensorRT
+    await expect(builder.buildSerializedNetwork(network, config)).rejects.toMatchObject({ code: TrtRefitErrorCode.UNSUPPORTED_FEATURE, message: expect.stringMatching(/network of their own/) });
     const empty = builder.createNetwork();
     await expect(builder.buildSerializedNetwork(empty, config)).rejects.toMatchObject({ code: TrtRefitErrorCode.BUILD_FAILED, message: expect.stringMatching(/empty/) });
+  });
+
+  it('hand-built networks reach TensorRT as ONNX through its parser: same weight names, marks forwarded', async () => {
+    const s = setup();
+    const builder = s.backend.createBuilder();
+    const network = builder.createNetwork();
+    const kernel = { type: DataType.FLOAT, values: new Float32Array(4 * 2 * 9).fill(0.5), count: 72 };
+    const bias = { type: DataType.FLOAT, values: new Float32Array(4), count: 4 };
+    network.addInput('x', DataType.FLOAT, ['N', 2, 5, 5]);
+    network.addLayer({ name: 'conv', type: 'Conv', inputs: ['x'], outputs: ['c'], attributes: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, weights: [
+      { role: WeightsRole.KERNEL, weights: kernel, dims: [4, 2, 3, 3] },
+      { role: WeightsRole.BIAS, weights: bias, dims: [4] },
+    ] });
+    network.addConstant('half', { type: DataType.FLOAT, values: new Float32Array([0.5]), count: 1 }, []);
+    network.addLayer({ name: 'mul', type: 'Mul', inputs: ['c', 'half'], outputs: ['y'] });
+    network.markOutput('y', DataType.FLOAT, ['N', 4, 5, 5]);
+    expect(network.setWeightsName(kernel, 'conv.kernel')).toBe(true);
+    expect(network.markWeightsRefittable('conv.kernel')).toBe(true);
+    const config = builder.createBuilderConfig();
+    config.setFlags([BuilderFlag.REFIT_INDIVIDUAL]);
+    const plan = JSON.parse(new TextDecoder().decode(await builder.buildSerializedNetwork(network, config))) as { model: { weights: { name: string; count: number }[]; inputs: { name: string; dims: number[] }[] }; marked: string[] };
+    expect(plan.model.weights.map((w) => [w.name, w.count]).sort()).toEqual([['conv.kernel', 72], ['conv_bias', 4], ['half_constant', 1]]);
+    expect(plan.marked).toEqual(['conv.kernel']);
+    expect(plan.model.inputs).toEqual([{ name: 'x', dtype: 0, dims: [-1, 2, 5, 5] }]);
+    // after the build the network is TensorRT's: marks are forwarded, the same layers build again, new ones are refused
+    expect(network.lowered).toBe(true);
+    expect(network.areWeightsMarkedRefittable('conv.kernel')).toBe(true);
+    expect(network.markWeightsRefittable('conv_bias')).toBe(true);
+    const again = JSON.parse(new TextDecoder().decode(await builder.buildSerializedNetwork(network, config))) as { marked: string[] };
+    expect(again.marked.sort()).toEqual(['conv.kernel', 'conv_bias']);
+    network.addLayer({ name: 'relu', type: 'Relu', inputs: ['y'], outputs: ['z'] });
+    await expect(builder.buildSerializedNetwork(network, config)).rejects.toMatchObject({ code: TrtRefitErrorCode.UNSUPPORTED_FEATURE, message: expect.stringMatching(/layers were added after/) });
+
+    // layers ONNX cannot carry under the same names are refused before TensorRT sees anything
+    const scale = builder.createNetwork();
+    scale.addInput('x', DataType.FLOAT, [1, 2, 2, 2]);
+    scale.addLayer({ name: 'bn', type: 'Scale', inputs: ['x'], outputs: ['y'], weights: [{ role: WeightsRole.SCALE, weights: bias, dims: [4] }] });
+    scale.markOutput('y');
+    await expect(builder.buildSerializedNetwork(scale, config)).rejects.toMatchObject({ code: TrtRefitErrorCode.UNSUPPORTED_FEATURE, message: expect.stringMatching(/layer bn \(Scale\)/) });
   });
 
   it('networks and configs of another builder are TypeErrors', async () => {

@@ -35,7 +35,7 @@ if (!enabled) {
   const lean = leanRuntime();
   runConformanceSuite('native', () => (backend ??= loadNativeBackend({ logger: silentLogger })), {
     fixturesDir,
-    capabilities: { execution: true, handBuiltNetworks: false, contentHashCheck: false },
+    capabilities: { execution: true, handBuiltNetworks: true, contentHashCheck: false },
     ...(lean ? { leanRuntimePath: async () => lean } : {}),
   });
 }

@@ -4,7 +4,10 @@
  * adapter sends across (numbers, buffers, masks), records calls, and lets a test hold a refit open to observe
  * serialization and busy states. Semantics follow TensorRT where the adapter depends on them.
  */
+import { NetworkDefinition, type TensorDesc } from '@trt-refit/core';
+import { importOnnxModel, parseOnnxModel } from '@trt-refit/onnx';
 import type * as B from '../src/binding.js';
+import { dataTypeNumber } from '../src/native-enums.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -13,6 +16,18 @@ export interface FakeModel {
   inputs?: { name: string; dtype: number; dims: number[] }[];
   outputs?: { name: string; dtype: number; dims: number[] }[];
   weights: { name: string; type: number; count: number; group?: string }[];
+}
+
+async function onnxAsFakeModel(bytes: Uint8Array): Promise<FakeModel | undefined> {
+  const network = new NetworkDefinition();
+  const { errors } = await importOnnxModel(parseOnnxModel(bytes), network);
+  if (errors.length) return undefined;
+  const io = (t: TensorDesc) => ({ name: t.name, dtype: dataTypeNumber(t.dtype), dims: t.dims.map((d) => (typeof d === 'number' ? d : -1)) });
+  return {
+    inputs: network.inputs.map(io),
+    outputs: network.outputs.map(io),
+    weights: network.weightsEntries().map((e) => ({ name: e.name, type: dataTypeNumber(e.weights.type), count: e.weights.count })),
+  };
 }
 
 export function modelBytes(model: FakeModel): Uint8Array {
@@ -311,16 +326,20 @@ class FakeParser extends Disposable implements B.NativeOnnxParser {
     this.network.model = model;
     return true;
   }
+  /** Reads a fake (JSON) model, or a real ONNX model through trt-refit's importer (TensorRT's naming). */
   async parse(bytes: Uint8Array): Promise<boolean> {
     let model: FakeModel | undefined;
     try {
       model = JSON.parse(dec.decode(bytes)) as FakeModel;
       if (!Array.isArray(model.weights)) model = undefined;
     } catch {
-      model = undefined;
+      model = await onnxAsFakeModel(bytes).catch(() => undefined);
     }
+    if (model) this.parsedBytes.push(bytes.slice());
     return this.fill(model, 'the model bytes');
   }
+  /** The models parse() accepted, as given. */
+  readonly parsedBytes: Uint8Array[] = [];
   async parseFromFile(path: string): Promise<boolean> {
     return this.fill(this.files.get(path), path);
   }

@@ -17,6 +17,7 @@ export { halfToFloat, floatToHalf, bf16ToFloat, floatToBf16 } from './half.js';
 export { topologicalOrder } from './topological-order.js';
 export * from './safetensors.js';
 export * from './onnx-writer.js';
+export * from './network-to-onnx.js';
 export * from './parser-names.js';
 export * from './batch-norm.js';
 export * from './importer.js';
