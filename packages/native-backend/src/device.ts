@@ -6,7 +6,7 @@ import type {
   NativeDeviceBuffer as RawBuffer,
   NativeDeviceProperties,
 } from './binding.js';
-import { callNative, fromNative } from './native-errors.js';
+import { callNative, callNativeAsync } from './native-errors.js';
 import { expectSize, expectView, rangeError, typeError } from './validate.js';
 
 function offsetArg(offset: unknown): number {
@@ -51,15 +51,7 @@ export class NativeCudaStream implements CudaStream {
   }
 
   synchronize(): Promise<void> {
-    try {
-      return this.live()
-        .synchronize()
-        .catch((e: unknown) => {
-          throw fromNative(e);
-        });
-    } catch (e) {
-      return Promise.reject(fromNative(e));
-    }
+    return callNativeAsync(() => this.live().synchronize());
   }
 
   /** True when all work enqueued so far has completed (`cudaStreamQuery`). */
@@ -111,15 +103,7 @@ export class NativeCudaEvent {
 
   /** Resolves once the work before the last `record` completed. */
   synchronize(): Promise<void> {
-    try {
-      return this.live()
-        .synchronize()
-        .catch((e: unknown) => {
-          throw fromNative(e);
-        });
-    } catch (e) {
-      return Promise.reject(fromNative(e));
-    }
+    return callNativeAsync(() => this.live().synchronize());
   }
 
   query(): boolean {
@@ -181,18 +165,14 @@ export class NativeDeviceBuffer implements DeviceBuffer {
   }
 
   uploadAsync(src: ArrayBufferView, stream: CudaStream, offset?: number): Promise<void> {
-    try {
+    return callNativeAsync(() => {
       const n = this.live();
       const view = expectView(src, 'src');
       const s = streamArg(stream);
       const at = offsetArg(offset);
       checkRange('uploadAsync', at, view.byteLength, this.byteLength);
-      return n.uploadAsync(view, s, at).catch((e: unknown) => {
-        throw fromNative(e);
-      });
-    } catch (e) {
-      return Promise.reject(fromNative(e));
-    }
+      return n.uploadAsync(view, s, at);
+    });
   }
 
   download(dst?: ArrayBufferView, offset?: number): Uint8Array {
@@ -205,21 +185,14 @@ export class NativeDeviceBuffer implements DeviceBuffer {
   }
 
   downloadAsync(stream: CudaStream, dst?: ArrayBufferView, offset?: number): Promise<Uint8Array> {
-    try {
+    return callNativeAsync(() => {
       const n = this.live();
       const s = streamArg(stream);
       const at = offsetArg(offset);
       const target = dst === undefined ? new Uint8Array(Math.max(0, this.byteLength - at)) : expectView(dst, 'dst');
       checkRange('downloadAsync', at, target.byteLength, this.byteLength);
-      return n.downloadAsync(target, s, at).then(
-        () => bytesOf(target),
-        (e: unknown) => {
-          throw fromNative(e);
-        },
-      );
-    } catch (e) {
-      return Promise.reject(fromNative(e));
-    }
+      return n.downloadAsync(target, s, at).then(() => bytesOf(target));
+    });
   }
 
   /** Frees the memory (deferred until async copies in flight complete). Idempotent. */
@@ -310,9 +283,7 @@ export class NativeDeviceApi implements DeviceApi {
 
   /** Waits for all work on the device, off the JS thread. */
   synchronize(): Promise<void> {
-    return this.cuda.synchronizeDevice().catch((e: unknown) => {
-      throw fromNative(e);
-    });
+    return callNativeAsync(() => this.cuda.synchronizeDevice());
   }
 }
 

@@ -1,4 +1,5 @@
 import { DataType, byteLengthFor, type CudaStream, type ExecutionContext, type HostTensor } from '@trt-refit/core';
+import { bf16ToFloat, halfToFloat } from '@trt-refit/onnx';
 import type { NativeExecInput, NativeExecOutput, NativeExecutionContext as RawContext } from './binding.js';
 import { nativeStreamOf } from './device.js';
 import type { LogBridge } from './diagnostics.js';
@@ -23,15 +24,6 @@ function volume(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
-
 /** A HostTensor from an output's bytes; HALF and BF16 are widened to Float32Array (HostTensor has no 16-bit type). */
 export function outputTensor(out: NativeExecOutput): HostTensor {
   const dtype = dataTypeName(out.dtype);
@@ -48,10 +40,7 @@ export function outputTensor(out: NativeExecOutput): HostTensor {
       return { data: Float32Array.from(h, halfToFloat), dims };
     }
     case DataType.BF16: {
-      const b = new Uint16Array(out.data);
-      const f = new Float32Array(b.length);
-      new Uint32Array(f.buffer).forEach((_, i, u) => (u[i] = b[i]! << 16));
-      return { data: f, dims };
+      return { data: Float32Array.from(new Uint16Array(out.data), bf16ToFloat), dims };
     }
     default:
       return { data: new Uint8Array(out.data), dims };

@@ -31,3 +31,14 @@ export function callNative<T>(fn: () => T): T {
     throw fromNative(e);
   }
 }
+
+/** Runs an asynchronous native call: what it throws or rejects with becomes a rejection with a typed error. */
+export function callNativeAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return fn().catch((e: unknown) => {
+      throw fromNative(e);
+    });
+  } catch (e) {
+    return Promise.reject(fromNative(e));
+  }
+}
