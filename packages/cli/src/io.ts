@@ -1,4 +1,7 @@
+import cliProgress from 'cli-progress';
+import picocolors from 'picocolors';
 import { isTrtRefitError } from '@trt-refit/core';
+import { readRegularFile } from '@trt-refit/onnx';
 
 /** Exit codes of `trt-refit`: 0 done, 1 refused input (or a failed check), 2 usage. */
 export const ExitCode = { OK: 0, REFUSED: 1, USAGE: 2 } as const;
@@ -7,8 +10,12 @@ export const ExitCode = { OK: 0, REFUSED: 1, USAGE: 2 } as const;
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-  /** True when stdout is a terminal (progress bars and colours only then). */
+  /** True when stderr is a terminal: progress bars are drawn only then (never on a pipe or a file). */
   isTTY: boolean;
+  /** True when stdout is a terminal: colours are used only then (and never with NO_COLOR set). */
+  stdoutTTY?: boolean;
+  /** Where progress bars are drawn (default process.stderr). */
+  progressStream?: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
   cwd: string;
 }
@@ -17,6 +24,7 @@ export const processIo = (): CliIo => ({
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
   isTTY: !!process.stderr.isTTY,
+  stdoutTTY: !!process.stdout.isTTY,
   env: process.env,
   cwd: process.cwd(),
 });
@@ -36,4 +44,52 @@ export function reportError(io: CliIo, e: unknown, json: boolean): number {
   if (json) io.stdout(JSON.stringify({ error: { code, message } }) + '\n');
   io.stderr(`trt-refit: ${message}\n`);
   return exitCode;
+}
+
+/** A progress bar that may be absent: `update` and `stop` do nothing then. */
+export interface Progress {
+  update(done: number, total: number): void;
+  stop(): void;
+}
+
+/**
+ * A progress bar on stderr (cli-progress) for a long read or refit, or nothing: not on a pipe or a file
+ * (`io.isTTY` false), not with `--json`, not under CI (`CI` set). It draws no colours, so NO_COLOR holds.
+ */
+export function progressBar(io: CliIo, label: string, json: boolean | undefined): Progress {
+  if (!io.isTTY || json || io.env.CI) return { update() {}, stop() {} };
+  const bar = new cliProgress.SingleBar(
+    { stream: io.progressStream ?? process.stderr, format: `${label} [{bar}] {percentage}% | {value}/{total}`, clearOnComplete: true, hideCursor: false, noTTYOutput: true, notTTYSchedule: 100 },
+    cliProgress.Presets.legacy,
+  );
+  let started = false;
+  return {
+    update(done, total) {
+      if (!started) bar.start(total, 0);
+      started = true;
+      bar.setTotal(total);
+      bar.update(done);
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+/** Colour functions for stdout: plain text unless stdout is a terminal, or with NO_COLOR set (any value but ''). */
+export function colorsFor(io: CliIo): ReturnType<typeof picocolors.createColors> {
+  const noColor = io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '';
+  const force = io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== '0';
+  return picocolors.createColors(!noColor && (force || !!io.stdoutTTY));
+}
+
+/**
+ * Reads a whole input file for a command: a missing file, a directory, a FIFO or a device is a refused input
+ * (exit 1) naming the path, never a hang or a stack trace.
+ */
+export async function readInputFile(path: string): Promise<Uint8Array> {
+  return readRegularFile(path, (what) => new CliError(`cannot read ${path}: it is ${what}`)).catch((e: unknown) => {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`cannot read ${path}: ${(e as Error).message}`);
+  });
 }

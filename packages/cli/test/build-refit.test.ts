@@ -1,18 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runCli, type CliIo } from '@trt-refit/cli';
+import { captureIo, fixture, tmp } from './helpers.js';
+import { runCli } from '@trt-refit/cli';
 
-const fixture = (p: string) => fileURLToPath(new URL(`../../../fixtures/${p}`, import.meta.url));
-function io(): CliIo & { out: string; err: string } {
-  const o = { out: '', err: '', isTTY: false, env: {}, cwd: process.cwd() } as CliIo & { out: string; err: string };
-  o.stdout = (t) => void (o.out += t);
-  o.stderr = (t) => void (o.err += t);
-  return o;
-}
-const tmp = () => mkdtempSync(join(tmpdir(), 'trt-refit-cli-'));
+const io = () => captureIo();
 async function json(args: string[]) {
   const c = io();
   const code = await runCli([...args, '--json'], c);
@@ -30,6 +22,16 @@ describe('trt-refit build / refit / inspect <plan> (mock backend)', () => {
     expect(inspected.refittable).toBe(true);
     expect(inspected.weights.find((w) => w.name === 'c1.weight')).toMatchObject({ refittable: true, stripped: true });
     expect(inspected.layers.map((l) => l.type)).toContain('Conv+Scale+GELU');
+    // --backend: the same plan through a backend's public API (what inspects a real TensorRT plan with --backend native)
+    const viaBackend = (await json(['inspect', join(d, 's.plan'), '--backend', 'mock'])).value as { backend: string; refittable: boolean; weights: { name: string; kind: string; storage: string }[]; missing: string[]; layers: { type: string }[]; io: { name: string }[] };
+    expect(viaBackend).toMatchObject({ backend: 'mock', refittable: true });
+    expect(viaBackend.weights.map((w) => w.name).sort()).toEqual(inspected.weights.filter((w) => w.refittable).map((w) => w.name).sort());
+    expect(viaBackend.missing.sort()).toEqual(inspected.weights.filter((w) => w.stripped).map((w) => w.name).sort()); // nothing supplied yet
+    expect(viaBackend.layers.map((l) => l.type)).toContain('Conv+Scale+GELU');
+    expect(viaBackend.io.map((t) => t.name)).toEqual(['input', 'logits']);
+    const human = io();
+    expect(await runCli(['inspect', join(d, 's.plan'), '--backend', 'mock'], human)).toBe(0);
+    expect(human.out).toMatch(/c1\.weight\s+refittable\s+FLOAT\s+\[216\]/);
     const refitted = await json(['refit', join(d, 's.plan'), '--onnx', fixture('convbn/convbn_a.onnx'), '--out', join(d, 'full.plan')]);
     expect(refitted.code).toBe(0);
     const full = (await json(['inspect', join(d, 'full.plan')])).value as { refittable: boolean; weights: { stripped: boolean }[] };
@@ -79,6 +81,30 @@ describe('trt-refit build / refit / inspect <plan> (mock backend)', () => {
     const c = io();
     expect(await runCli(['inspect', join(d, 'bad.plan'), '--json'], c)).toBe(1);
     expect(JSON.parse(c.out).error.code).toBe('ERR_TRT_REFIT_INVALID_PLAN');
+  });
+});
+
+describe('progress bars', () => {
+  it('refit and inspect --hash draw a bar on a terminal, nothing on a pipe, with --json or under CI', async () => {
+    const d = tmp();
+    expect((await json(['build', fixture('convbn/convbn_a.onnx'), '--out', join(d, 's.plan'), '--strip'])).code).toBe(0);
+    const refit = (over: Parameters<typeof captureIo>[0], extra: string[] = []) => {
+      const c = captureIo(over);
+      return runCli(['refit', join(d, 's.plan'), '--onnx', fixture('convbn/convbn_a.onnx'), '--out', join(d, 'f.plan'), ...extra], c).then((code) => ({ code, c }));
+    };
+    const tty = await refit({ isTTY: true });
+    expect(tty.code).toBe(0);
+    expect(tty.c.drawn).toMatch(/setting weights \[[=-]*\] \d+% \| \d+\/\d+/);
+    expect(tty.c.drawn).toMatch(/100% \| (\d+)\/\1/); // reaches every weight
+    expect(tty.c.out).not.toMatch(/setting weights/); // stdout stays clean for the summary
+    for (const [over, extra] of [[{ isTTY: false }, []], [{ isTTY: true }, ['--json']], [{ isTTY: true, env: { CI: '1' } }, []]] as const) {
+      const r = await refit(over, [...extra]);
+      expect(r.code).toBe(0);
+      expect(r.c.drawn).toBe('');
+    }
+    const c = captureIo({ isTTY: true });
+    expect(await runCli(['inspect', fixture('convbn/convbn_a_ext.onnx'), '--hash'], c)).toBe(0);
+    expect(c.drawn).toMatch(/hashing \[/);
   });
 });
 

@@ -1,17 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runCli, type CliIo } from '@trt-refit/cli';
+import { captureIo, fixture } from './helpers.js';
+import { runCli } from '@trt-refit/cli';
 
-const fixture = (p: string) => fileURLToPath(new URL(`../../../fixtures/${p}`, import.meta.url));
-function io(): CliIo & { out: string; err: string } {
-  const o = { out: '', err: '', isTTY: false, env: {}, cwd: process.cwd() } as CliIo & { out: string; err: string };
-  o.stdout = (t) => void (o.out += t);
-  o.stderr = (t) => void (o.err += t);
-  return o;
-}
+const io = () => captureIo();
 async function diff(...args: string[]) {
   const c = io();
   const code = await runCli(['diff', ...args, '--json'], c);

@@ -4,16 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runCli, type CliIo } from '@trt-refit/cli';
+import { captureIo, fixture } from './helpers.js';
+import { runCli } from '@trt-refit/cli';
 import { weightSha256 } from '../src/commands/inspect.js';
 
-const fixture = (p: string) => fileURLToPath(new URL(`../../../fixtures/${p}`, import.meta.url));
-function io(): CliIo & { out: string; err: string } {
-  const o = { out: '', err: '', isTTY: false, env: {}, cwd: process.cwd() } as CliIo & { out: string; err: string };
-  o.stdout = (t) => void (o.out += t);
-  o.stderr = (t) => void (o.err += t);
-  return o;
-}
+const io = () => captureIo();
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 describe('trt-refit inspect', () => {

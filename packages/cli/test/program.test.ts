@@ -1,12 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, ExitCode, type CliIo } from '@trt-refit/cli';
+import { captureIo, fixture, tmp } from './helpers.js';
+import { runCli, ExitCode } from '@trt-refit/cli';
 
-function io(): CliIo & { out: string; err: string } {
-  const o = { out: '', err: '', isTTY: false, env: {}, cwd: process.cwd() } as CliIo & { out: string; err: string };
-  o.stdout = (t) => void (o.out += t);
-  o.stderr = (t) => void (o.err += t);
-  return o;
-}
+const io = () => captureIo();
 
 describe('trt-refit command', () => {
   it('--help lists the commands and exits 0', async () => {
@@ -40,4 +38,33 @@ describe('trt-refit command', () => {
     const parsed = JSON.parse(c.out.trim()) as { error: { code: string; message: string } };
     expect(parsed.error.code).toMatch(/^ERR_/);
   });
+
+  it('every command refuses a FIFO, a directory or a missing file as input (exit 1, no hang), naming the path', async () => {
+    const d = tmp();
+    const fifo = join(d, 'pipe');
+    execFileSync('mkfifo', [fifo]); // nobody ever writes to it: a blocking read would hang the test
+    const plan = join(d, 'p.plan');
+    expect(await runCli(['build', fixture('convbn/convbn_a.onnx'), '--out', plan, '--refit'], io())).toBe(0);
+    const cases: string[][] = [
+      ['inspect', fifo],
+      ['build', fifo, '--out', join(d, 'x.plan')],
+      ['refit', fifo, '--onnx', fixture('convbn/convbn_a.onnx'), '--out', join(d, 'y.plan')],
+      ['refit', plan, '--onnx', fifo, '--out', join(d, 'y.plan')],
+      ['refit', plan, '--onnx', fixture('convbn/convbn_a.onnx'), '--safetensors', fixture('convbn/convbn_b.safetensors'), '--map', fifo, '--out', join(d, 'y.plan')],
+      ['refit', plan, '--onnx', fifo, '--safetensors', fixture('convbn/convbn_b.safetensors'), '--out', join(d, 'y.plan')],
+      ['run', fifo, '--input', 'input=x.npy', '--output-dir', d],
+      ['run', plan, '--input', `input=${fifo}`, '--output-dir', d],
+      ['run', plan, '--input', `input=${d}`, '--output-dir', d],
+      ['run', plan, '--input', `input=${join(d, 'absent.npy')}`, '--output-dir', d],
+      ['diff', fifo, fixture('convbn/convbn_b.onnx')],
+      ['diff', fixture('convbn/convbn_a.onnx'), fixture('convbn/convbn_b.onnx'), '--engine', fifo],
+      ['refit', plan, '--onnx', fixture('convbn/convbn_a.onnx'), '--lean-runtime', fifo, '--out', join(d, 'y.plan')],
+    ];
+    for (const args of cases) {
+      const c = io();
+      const code = await runCli(args, c);
+      expect(code, `${args.join(' ')}: ${c.err}`).toBe(ExitCode.REFUSED);
+      expect(c.err, args.join(' ')).toMatch(/pipe|absent\.npy|directory|trt-refit-cli-/);
+    }
+  }, 30_000);
 });

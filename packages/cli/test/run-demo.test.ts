@@ -1,18 +1,12 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { captureIo, fixture } from './helpers.js';
 import { maxRelativeError, readNpy } from '@trt-refit/core';
-import { runCli, type CliIo } from '@trt-refit/cli';
+import { runCli } from '@trt-refit/cli';
 
-const fixture = (p: string) => fileURLToPath(new URL(`../../../fixtures/${p}`, import.meta.url));
-function io(): CliIo & { out: string; err: string } {
-  const o = { out: '', err: '', isTTY: false, env: {}, cwd: process.cwd() } as CliIo & { out: string; err: string };
-  o.stdout = (t) => void (o.out += t);
-  o.stderr = (t) => void (o.err += t);
-  return o;
-}
+const io = () => captureIo();
 
 describe('trt-refit run and demo', () => {
   it('run writes each output as <dir>/<name>.npy; a stripped plan gives zeros until refitted', async () => {
@@ -43,5 +37,20 @@ describe('trt-refit run and demo', () => {
     const { checks } = JSON.parse(c.out) as { checks: { step: string; ok: boolean; detail: string }[] };
     expect(checks.length).toBe(7);
     expect(checks.filter((x) => !x.ok)).toEqual([]);
+  });
+
+  it('demo colours its checks on a terminal only, and never with NO_COLOR', async () => {
+    const esc = /\u001b\[/;
+    const tty = captureIo({ stdoutTTY: true });
+    expect(await runCli(['demo'], tty)).toBe(0);
+    expect(tty.out).toMatch(esc);
+    expect(tty.out).toMatch(/1\. Build a weight-stripped plan/);
+    const pipe = captureIo({ stdoutTTY: false });
+    expect(await runCli(['demo'], pipe)).toBe(0);
+    expect(pipe.out).not.toMatch(esc);
+    const noColor = captureIo({ stdoutTTY: true, env: { NO_COLOR: '1' } });
+    expect(await runCli(['demo'], noColor)).toBe(0);
+    expect(noColor.out).not.toMatch(esc);
+    expect(noColor.out.split('\n').length).toBe(pipe.out.split('\n').length); // same text; figures such as timings vary
   });
 });

@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { readRegularFile } from '@trt-refit/onnx';
 import { DisposedError, TrtRefitError, TrtRefitErrorCode, compareTensorRtVersions, silentLogger, type CudaEngine, type Logger, type Runtime } from '@trt-refit/core';
 import { MockEngine } from './mock-engine.js';
 import { readPlan } from './plan-file.js';
@@ -49,7 +50,7 @@ export class MockRuntime implements Runtime {
     this.check();
     let info: { magic?: unknown; version?: unknown };
     try {
-      info = JSON.parse(await readFile(path, 'utf8')) as typeof info;
+      info = JSON.parse(new TextDecoder().decode(await readRegularFile(path, (what) => new Error(`it is ${what}`), 1 << 16))) as typeof info;
     } catch (e) {
       throw new TrtRefitError(TrtRefitErrorCode.INVALID_ARGUMENT, `loadRuntime: ${path} is not a lean runtime library (${(e as Error).message.slice(0, 80)})`);
     }

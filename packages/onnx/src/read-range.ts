@@ -48,3 +48,18 @@ export async function readRange(path: string, offset: number, length: number, ea
     await fh.close();
   }
 }
+
+/**
+ * Reads a whole regular file; a FIFO, socket, device or directory is refused (`refuse`) without blocking, so a
+ * command given `/dev/stdin` or a named pipe by mistake fails instead of hanging. A file over `maxBytes` is refused
+ * before anything is allocated.
+ */
+export async function readRegularFile(path: string, refuse: (what: string) => Error, maxBytes = Number.MAX_SAFE_INTEGER): Promise<Uint8Array> {
+  const { fh, size } = await openRegularFile(path, refuse);
+  try {
+    if (size > maxBytes) throw refuse(`${size} bytes, over the ${maxBytes}-byte limit for this file`);
+    return await readFully(fh, 0, size, () => refuse('shorter than its size (it changed while being read)'));
+  } finally {
+    await fh.close();
+  }
+}

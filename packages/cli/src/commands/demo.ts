@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
-import pc from 'picocolors';
+import picocolors from 'picocolors';
 import {
   BuilderFlag,
   EngineStat,
@@ -15,7 +15,7 @@ import {
   type NetworkDefinition,
 } from '@trt-refit/core';
 import { selectBackend } from '../backend.js';
-import { ExitCode, type CliIo } from '../io.js';
+import { ExitCode, colorsFor, type CliIo } from '../io.js';
 import type { CommandModule } from '../program.js';
 
 const asset = (name: string) => fileURLToPath(new URL(`../../assets/${name}`, import.meta.url));
@@ -31,7 +31,7 @@ interface Check {
  * The whole weight-stripping story on the bundled convbn model, step by step, with figures. Resolves to the
  * checks it made; the command exits non-zero if any failed.
  */
-export async function runDemo(backend: Backend, say: (line: string) => void): Promise<Check[]> {
+export async function runDemo(backend: Backend, say: (line: string) => void, pc: ReturnType<typeof colorsFor> = picocolors.createColors(false)): Promise<Check[]> {
   const checks: Check[] = [];
   const check = (step: string, ok: boolean, detail: string) => {
     checks.push({ step, ok, detail });
@@ -161,7 +161,7 @@ export const demoCommand: CommandModule = {
       .action(async (opts: { backend: string; json?: boolean }) => {
         const backend = await selectBackend(opts.backend);
         const lines: string[] = [];
-        const checks = await runDemo(backend, opts.json ? (l) => lines.push(l) : (l) => io.stdout(l + '\n'));
+        const checks = await runDemo(backend, opts.json ? (l) => lines.push(l) : (l) => io.stdout(l + '\n'), colorsFor(io));
         if (opts.json) io.stdout(JSON.stringify({ backend: backend.name, checks }) + '\n');
         setExit(checks.every((c) => c.ok) ? ExitCode.OK : ExitCode.REFUSED);
       });

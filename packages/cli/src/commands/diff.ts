@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { NetworkDefinition, byteLengthFor, hostBytes, type Backend } from '@trt-refit/core';
 import { importOnnxModel, openOnnxModel, openSafetensors } from '@trt-refit/onnx';
 import { selectBackend } from '../backend.js';
-import { ExitCode, type CliIo } from '../io.js';
+import { ExitCode, readInputFile, type CliIo } from '../io.js';
 import type { CommandModule } from '../program.js';
 import { sniff } from '../source-kind.js';
 import { SAFETENSORS_TO_ONNX } from './inspect.js';
@@ -30,7 +29,7 @@ async function weightsOf(path: string, engineNames: boolean): Promise<Map<string
   const out = new Map<string, Entry>();
   if (kind === 'plan') {
     const { readPlan } = await import('@trt-refit/mock-backend');
-    for (const w of readPlan(new Uint8Array(await readFile(path))).weights) out.set(w.name, { dtype: onnxName(w.dtype), dims: w.dims, bytes: w.data?.byteLength ?? 0, sha256: w.data ? sha(w.data) : null });
+    for (const w of readPlan(await readInputFile(path)).weights) out.set(w.name, { dtype: onnxName(w.dtype), dims: w.dims, bytes: w.data?.byteLength ?? 0, sha256: w.data ? sha(w.data) : null });
     return out;
   }
   if (kind === 'safetensors') {
@@ -71,7 +70,7 @@ export async function diffSources(a: string, b: string, engine?: { backend: Back
   for (const [name, ea] of wa) if (!wb.has(name)) removed.push({ name, bytes: ea.bytes });
   let refit: { set: string[]; missing: string[]; notRefittable: string[] } | undefined;
   if (engine) {
-    const e = await engine.backend.createRuntime().deserializeCudaEngine(new Uint8Array(await readFile(engine.plan)));
+    const e = await engine.backend.createRuntime().deserializeCudaEngine(await readInputFile(engine.plan));
     const refitter = engine.backend.createRefitter(e);
     const all = new Set(refitter.getAllWeights());
     const set = changed.map((c) => c.name).filter((n) => all.has(n));

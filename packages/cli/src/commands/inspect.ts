@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
-import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
+import { Option, type Command } from 'commander';
+import { byteLengthFor } from '@trt-refit/core';
 import { OnnxModelError, openOnnxModel, openSafetensors } from '@trt-refit/onnx';
-import { CliError, ExitCode, type CliIo } from '../io.js';
+import { CliError, ExitCode, progressBar, readInputFile, type CliIo } from '../io.js';
+import { selectBackend } from '../backend.js';
+import { deserializePlanFile, type DeserializeOptions } from '../plan-io.js';
 import type { CommandModule } from '../program.js';
 import { sniff } from '../source-kind.js';
 
 /** One weight as `inspect --json` prints it. */
 export interface InspectedWeight {
   name: string;
-  kind: 'initializer' | 'constant' | 'sparse_initializer' | 'tensor';
+  kind: 'initializer' | 'constant' | 'sparse_initializer' | 'tensor' | 'refittable';
   scope: string;
   dtype: string;
   dims: number[];
@@ -51,8 +53,8 @@ export function weightSha256(dtype: string, count: number, bytes: Uint8Array): s
 export async function inspectWeightsFile(path: string, options: { hash?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<object> {
   const kind = await sniff(path);
   if (kind === 'plan') {
-    const [{ readFile }, { inspectPlan }] = await Promise.all([import('node:fs/promises'), import('@trt-refit/mock-backend')]);
-    return inspectPlan(new Uint8Array(await readFile(path)));
+    const { inspectPlan } = await import('@trt-refit/mock-backend');
+    return inspectPlan(await readInputFile(path));
   }
   if (kind === 'safetensors') {
     const st = await openSafetensors(path);
@@ -84,6 +86,36 @@ export async function inspectWeightsFile(path: string, options: { hash?: boolean
   return { format: 'onnx', irVersion: model.irVersion, opsets: model.opsets, weights };
 }
 
+/**
+ * `inspect <plan> --backend <name>`: the plan deserialized by that backend and described through the public API
+ * (I/O tensors, layers after fusion, and for a refittable engine each refittable weight with its type, size and
+ * location, and what is missing), so a TensorRT plan is inspected by the native backend as a mock one by the mock.
+ */
+export async function inspectEngineFile(backendName: string, path: string, opts: DeserializeOptions = {}): Promise<object> {
+  const backend = await selectBackend(backendName);
+  const engine = await deserializePlanFile(backend, path, opts);
+  const weights: InspectedWeight[] = [];
+  let missing: string[] = [];
+  if (engine.isRefittable()) {
+    const refitter = backend.createRefitter(engine);
+    for (const name of refitter.getAllWeights()) {
+      const p = refitter.getWeightsPrototype(name);
+      weights.push({ name, kind: 'refittable', scope: '', dtype: p.type, dims: [p.count], storage: refitter.getWeightsLocation(name) ?? 'NONE', bytes: byteLengthFor(p.type, p.count) });
+    }
+    missing = refitter.getMissingWeights();
+  }
+  return {
+    format: 'plan',
+    backend: backend.name,
+    tensorrtVersion: backend.tensorrtVersion,
+    refittable: engine.isRefittable(),
+    io: engine.getIOTensors(),
+    layers: engine.getLayers().map((l) => ({ name: l.name, type: l.type, fusedFrom: l.fusedFrom, weights: l.weights })),
+    weights,
+    missing,
+  };
+}
+
 function human(io: CliIo, path: string, info: { format: string; weights?: InspectedWeight[] } & Record<string, unknown>): void {
   io.stdout(`${path}: ${info.format}${info.irVersion !== undefined ? `, IR ${String(info.irVersion)}` : ''}\n`);
   const rows = (info.weights ?? []).map((w) => [w.name, w.kind, w.dtype, `[${w.dims.join(', ')}]`, w.storage, String(w.bytes), w.sha256 ?? w.error ?? '']);
@@ -103,25 +135,24 @@ export const inspectCommand: CommandModule = {
       .argument('<file>', 'an .onnx, .safetensors or plan file')
       .option('--json', 'machine-readable output')
       .option('--hash', 'add the SHA-256 of each weight (reads every weight)')
-      .action(async (file: string, opts: { json?: boolean; hash?: boolean }) => {
-        const bar = io.isTTY && !opts.json && opts.hash && !io.env.CI ? new cliProgress.SingleBar({ stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
-        let started = false;
+      .addOption(new Option('--backend <name>', 'read the file as a plan of this backend and describe its engine (layers, refittable weights, missing)').choices(['mock', 'native']))
+      .option('--allow-host-code', 'with --backend: allow a version-compatible plan with an embedded lean runtime')
+      .option('--lean-runtime <path>', 'with --backend: deserialize through this lean runtime')
+      .action(async (file: string, opts: { json?: boolean; hash?: boolean; backend?: string } & DeserializeOptions) => {
+        const bar = progressBar(io, 'hashing', !opts.hash || opts.json);
         try {
-          const info = (await inspectWeightsFile(file, {
-            hash: !!opts.hash,
-            onProgress: (done, total) => {
-              if (!bar) return;
-              if (!started) bar.start(total, 0);
-              started = true;
-              bar.update(done);
-            },
-          })) as { format: string; weights?: InspectedWeight[] };
-          bar?.stop();
+          const info = (opts.backend
+            ? await inspectEngineFile(opts.backend, file, opts)
+            : await inspectWeightsFile(file, {
+                hash: !!opts.hash,
+                onProgress: (done, total) => bar.update(done, total),
+              })) as { format: string; weights?: InspectedWeight[] };
+          bar.stop();
           if (opts.json) io.stdout(JSON.stringify(info) + '\n');
           else human(io, file, info);
           setExit(ExitCode.OK);
         } catch (e) {
-          bar?.stop();
+          bar.stop();
           if (e instanceof OnnxModelError) throw new CliError(`${file}: ${e.message}`, ExitCode.REFUSED, e.code);
           throw e;
         }

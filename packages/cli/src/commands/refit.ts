@@ -1,9 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { MemoryLogger, SerializationFlag, type ParserRefitter } from '@trt-refit/core';
+import { MemoryLogger, SerializationFlag, type CudaEngine, type ParserRefitter, type Refitter } from '@trt-refit/core';
 import { matchCheckpoint, openSafetensors, parseOnnxModel, transpose2d, type CheckpointMatching } from '@trt-refit/onnx';
 import { selectBackend } from '../backend.js';
-import { CliError, ExitCode, type CliIo } from '../io.js';
+import { CliError, ExitCode, progressBar, readInputFile, type CliIo } from '../io.js';
 import { deserializePlanFile } from '../plan-io.js';
 import type { CommandModule } from '../program.js';
 
@@ -31,14 +31,25 @@ export async function refitPlan(io: CliIo, planPath: string, opts: RefitOptions)
   const logger = new MemoryLogger();
   const refitter = backend.createRefitter(engine, logger);
   const parserRefitter = backend.createParserRefitter(refitter, logger);
+  // A bar on a terminal while weights are read and set (the mock's parser refitter reports each weight).
+  const bar = progressBar(io, 'setting weights', opts.json);
+  parserRefitter.onProgress = (p) => bar.update(p.done, p.total);
+  try {
+    return await refitWith(io, planPath, opts, engine, refitter, parserRefitter, logger);
+  } finally {
+    bar.stop();
+  }
+}
+
+async function refitWith(io: CliIo, planPath: string, opts: RefitOptions, engine: CudaEngine, refitter: Refitter, parserRefitter: ParserRefitter, logger: MemoryLogger): Promise<number> {
   let ok: boolean;
   let fromCheckpoint = 0;
   let matching: CheckpointMatching | undefined;
   if (opts.safetensors) {
-    const onnxBytes = new Uint8Array(await readFile(opts.onnx));
+    const onnxBytes = await readInputFile(opts.onnx);
     ok = await parserRefitter.loadModelProto(onnxBytes, opts.onnx);
     const st = await openSafetensors(opts.safetensors);
-    const map = opts.map ? (JSON.parse(await readFile(opts.map, 'utf8')) as Record<string, string>) : {};
+    const map = opts.map ? (JSON.parse(new TextDecoder().decode(await readInputFile(opts.map))) as Record<string, string>) : {};
     // Checkpoint names often differ from the model's: derive the map (names, --map, content, unique shapes).
     const model = parseOnnxModel(onnxBytes, { modelPath: opts.onnx });
     matching = await matchCheckpoint(model, st, map);

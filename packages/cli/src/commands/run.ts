@@ -1,10 +1,10 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { readNpy, writeNpy, type HostTensor } from '@trt-refit/core';
 import { selectBackend } from '../backend.js';
 import { deserializePlanFile } from '../plan-io.js';
-import { CliError, ExitCode, type CliIo } from '../io.js';
+import { CliError, ExitCode, readInputFile, type CliIo } from '../io.js';
 import type { CommandModule } from '../program.js';
 
 interface RunOptions {
@@ -30,7 +30,7 @@ export async function runPlan(io: CliIo, planPath: string, opts: RunOptions): Pr
   const backend = await selectBackend(opts.backend);
   const engine = await deserializePlanFile(backend, planPath, opts);
   const tensors: Record<string, HostTensor> = {};
-  for (const { name, file } of inputs) tensors[name] = readNpy(new Uint8Array(await readFile(file)));
+  for (const { name, file } of inputs) tensors[name] = readNpy(await readInputFile(file));
   const context = engine.createExecutionContext();
   try {
     const outputs = await context.execute(tensors);
