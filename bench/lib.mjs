@@ -1,5 +1,6 @@
 // Shared helpers of the benchmark cases.
-import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -29,19 +30,19 @@ export function scratchDir(needBytes = 0) {
 }
 
 /**
- * Reads every byte of a view (as 32-bit words where the view is aligned, bytes otherwise) and returns a checksum,
- * so a lazy or zero-copy read is really paid for. Ours and the baseline use the same touch.
+ * Reads every byte of a view (as 64-bit words where aligned, bytes at the ends) and returns a checksum-like sum,
+ * so a lazy or zero-copy read is really paid for. Ours and the baselines use the same touch.
  */
 export function touch(bytes) {
   let s = 0;
-  const head = (4 - (bytes.byteOffset & 3)) & 3;
-  const n = Math.min(head, bytes.length);
-  for (let i = 0; i < n; i++) s ^= bytes[i];
-  const words = (bytes.length - n) >> 2;
-  const w = new Int32Array(bytes.buffer, bytes.byteOffset + n, words);
-  for (let i = 0; i < words; i++) s ^= w[i];
-  for (let i = n + words * 4; i < bytes.length; i++) s ^= bytes[i];
-  return s;
+  const head = Math.min((8 - (bytes.byteOffset & 7)) & 7, bytes.length);
+  for (let i = 0; i < head; i++) s += bytes[i];
+  const words = (bytes.length - head) >> 3;
+  const w = new Float64Array(bytes.buffer, bytes.byteOffset + head, words);
+  let f = 0;
+  for (let i = 0; i < words; i++) f += w[i];
+  for (let i = head + words * 8; i < bytes.length; i++) s += bytes[i];
+  return s + (Number.isFinite(f) ? 0 : 1);
 }
 
 /** Deterministic filler: fast, not all zeros (so compression or sparse files cannot cheat). */
@@ -59,3 +60,48 @@ export function fill(bytes, seed = 1) {
 
 export const GiB = 2 ** 30;
 export const MiB = 2 ** 20;
+
+/**
+ * A synthetic ONNX model of `totalBytes` of FLOAT weights in tensors of `tensorBytes` (default 4 MiB), written to
+ * `dir`: a chain y_i = Add(y_{i-1}, w_i) over an input of one tensor's size, so every weight is a refittable constant
+ * of an engine built from it. With `external`, the weights live in `<name>.data` (64-byte aligned). Returns the paths.
+ */
+export async function syntheticModel(dir, totalBytes, { external = false, tensorBytes = 4 * MiB, name = external ? 'ext.onnx' : 'emb.onnx' } = {}) {
+  const { saveOnnxModel } = await import('@trt-refit/onnx');
+  const n = Math.round(totalBytes / tensorBytes);
+  const count = tensorBytes / 4;
+  const initializers = [];
+  const nodes = [];
+  for (let i = 0; i < n; i++) {
+    initializers.push({ name: `w${i}`, dataType: 1, dims: [count], raw: fill(new Uint8Array(tensorBytes), i + 1), external });
+    nodes.push({ opType: 'Add', inputs: [i === 0 ? 'x' : `y${i - 1}`, `w${i}`], outputs: [`y${i}`] });
+  }
+  const path = join(dir, name);
+  const saved = await saveOnnxModel(path, {
+    nodes,
+    initializers,
+    inputs: [{ name: 'x', elemType: 1, dims: [count] }],
+    outputs: [{ name: `y${n - 1}`, elemType: 1, dims: [count] }],
+  });
+  return { ...saved, tensors: n, bytes: n * tensorBytes };
+}
+
+/** Runs `script` (an ES module path) with `args` in a fresh Node process and returns the last line of its stdout as JSON. */
+export function childJson(script, args = []) {
+  const r = spawnSync(process.execPath, ['--expose-gc', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  const line = r.stdout.toString().trim().split('\n').pop() ?? '';
+  if (r.status !== 0) throw new Error(`${script} exited with ${r.status ?? r.signal}: ${line}`);
+  return JSON.parse(line);
+}
+
+/**
+ * Peak resident memory of this process in bytes: VmHWM from /proc/self/status (Linux), which starts afresh at
+ * exec. (`process.resourceUsage().maxRSS` does not: Linux carries the parent's high-water mark across fork + exec.)
+ */
+export function peakRss() {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {}
+  return process.resourceUsage().maxRSS * 1024;
+}

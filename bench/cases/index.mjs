@@ -1,4 +1,5 @@
 // Every benchmark case; each runs in its own child process (bench/run-case.mjs).
 import missingSet from './missing-set.mjs';
+import onnxRead from './onnx-read.mjs';
 
-export const CASES = [missingSet];
+export const CASES = [...onnxRead, missingSet];

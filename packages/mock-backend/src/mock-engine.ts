@@ -31,6 +31,8 @@ export class MockEngine implements CudaEngine {
   /** Current values of every weight (stripped, never-refitted weights are absent and read as zeros). */
   private readonly store = new Map<string, Uint8Array>();
   private readonly byName: Map<string, PlanContents['weights'][number]>;
+  /** Weights whose current values live in memory the engine allocated (not the plan's bytes). */
+  private readonly owned = new Set<string>();
   /** Stripped weights a refit has filled since deserialization. */
   readonly filled = new Set<string>();
   readonly mode: BuildMode;
@@ -69,9 +71,18 @@ export class MockEngine implements CudaEngine {
     if (!w) throw new TrtRefitError(TrtRefitErrorCode.INVALID_STATE, `the engine has no weight ${name}`);
     return w;
   }
-  /** @internal applies refitted values (the engine keeps its own copy, as TensorRT copies weights into the engine). */
+  /**
+   * @internal applies refitted values. The engine keeps its own copy, as TensorRT copies weights into the engine's
+   * memory: the first refit of a weight allocates it (the plan's bytes, which the caller owns, are never written),
+   * later refits copy into the same memory.
+   */
   apply(name: string, bytes: Uint8Array): void {
-    this.store.set(name, bytes.slice());
+    const mine = this.owned.has(name) ? this.store.get(name) : undefined;
+    if (mine && mine.byteLength === bytes.byteLength) mine.set(bytes);
+    else {
+      this.store.set(name, bytes.slice());
+      this.owned.add(name);
+    }
     this.filled.add(name);
   }
 

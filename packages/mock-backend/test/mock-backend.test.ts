@@ -83,6 +83,27 @@ describe('mock refitter details', () => {
     const fcBias = readPlan(plan).weights.find((x) => x.name === 'fc.bias')!;
     expect(Array.from(new Float32Array(fcBias.data!.slice().buffer))).toEqual(new Array(p.count).fill(2));
   });
+  it('refits copy into the engine: the plan bytes given to deserialize are never written, repeated refits take effect', async () => {
+    const b = createMockBackend();
+    const plan = await build(b, [BuilderFlag.REFIT]);
+    const before = plan.slice();
+    const engine = await b.createRuntime().deserializeCudaEngine(plan);
+    const r = b.createRefitter(engine);
+    const p = r.getWeightsPrototype('fc.bias');
+    const w = r.getWeightsPrototype('fc.weight');
+    const { readPlan } = await import('@trt-refit/mock-backend');
+    const fcBias = () => Array.from(new Float32Array(readPlan(engine.serialize()).weights.find((x) => x.name === 'fc.bias')!.data!.slice().buffer));
+    for (const v of [3, -1, 7]) {
+      const values = new Float32Array(p.count).fill(v);
+      expect(r.setNamedWeights('fc.bias', { type: DataType.FLOAT, values, count: p.count })).toBe(true);
+      expect(r.setNamedWeights('fc.weight', { type: DataType.FLOAT, values: new Float32Array(w.count), count: w.count })).toBe(true);
+      expect(await r.refitCudaEngine()).toBe(true);
+      values.fill(100); // the caller's buffer is theirs again after the refit: the engine holds its own copy
+      expect(fcBias()).toEqual(new Array(p.count).fill(v));
+    }
+    expect(Buffer.from(plan).equals(Buffer.from(before))).toBe(true);
+  });
+
   it('createRefitter refuses an engine of another backend and a disposed engine', async () => {
     const b = createMockBackend();
     expect(() => b.createRefitter({} as never)).toThrow(/must come from this backend/);

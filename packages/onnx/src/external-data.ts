@@ -57,9 +57,10 @@ export function locationProblem(location: string): string | undefined {
  * Reads exactly one external tensor's bytes with positioned reads, after checking the location stays in
  * `modelDir` (also through symlinks), names a regular file, and the range lies inside it and has
  * `expectedBytes`. Nothing but that range is read, so a sidecar of any size (beyond 4 GiB too) costs only the
- * tensor's bytes.
+ * tensor's bytes. With `into` at least that long, the bytes are read into it (no allocation; see
+ * `OnnxModel.readTensor`).
  */
-export async function readExternalTensor(tensor: string, ref: ExternalDataRef, modelDir: string, expectedBytes: number): Promise<Uint8Array> {
+export async function readExternalTensor(tensor: string, ref: ExternalDataRef, modelDir: string, expectedBytes: number, into?: Uint8Array): Promise<Uint8Array> {
   const file = await resolveExternalFile(tensor, ref.location, modelDir);
   const fail = (why: string) => new ExternalDataError(`tensor ${tensor}: external data file ${ref.location} ${why}`, tensor, ref.location);
   let opened;
@@ -78,7 +79,7 @@ export async function readExternalTensor(tensor: string, ref: ExternalDataRef, m
     if (Number.isFinite(expectedBytes) && length !== expectedBytes) {
       throw new ExternalDataError(`tensor ${tensor}: external data length ${length} does not match the ${expectedBytes} bytes its shape and type need (${ref.location})`, tensor, ref.location);
     }
-    return await readFully(fh, ref.offset, length, () => fail('ended early (did it change while being read?)'));
+    return await readFully(fh, ref.offset, length, () => fail('ended early (did it change while being read?)'), into);
   } catch (e) {
     if (e instanceof ExternalDataError) throw e;
     throw fail(`cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);

@@ -125,13 +125,25 @@ export class OnnxModel {
    * by NUL). A view into the model for `raw_data`, one conversion for typed fields, a positioned read for external
    * data. Throws a typed error for unsupported or inconsistent tensors ({@link OnnxModelError}) and refused or
    * unreadable external data ({@link ExternalDataError}, naming the tensor and the file).
+   *
+   * `options.into`: for external data, a buffer to read into when it is at least the tensor's size — the result is
+   * a view of its start, valid until the buffer is reused — so streaming every tensor of a model through one
+   * scratch buffer keeps host memory at one tensor, however large the model. Embedded tensors are views of the
+   * model's bytes either way (nothing is copied).
+   *
+   * @example
+   * ```ts
+   * const model = await openOnnxModel('big.onnx'); // weights in big.onnx.data
+   * const scratch = new Uint8Array(Math.max(...model.tensors().map((t) => t.byteLength)));
+   * for (const t of model.tensors()) upload(t.name, await model.readTensor(t, { into: scratch }));
+   * ```
    */
-  async readTensor(info: OnnxTensorInfo): Promise<Uint8Array> {
+  async readTensor(info: OnnxTensorInfo, options: { into?: Uint8Array } = {}): Promise<Uint8Array> {
     if (info.unsupported) {
       const message = `tensor ${info.name}: ${info.unsupported}`;
       throw info.storage === 'external' ? new ExternalDataError(message, info.name, info.external?.location ?? locationOf(info.proto)) : new OnnxModelError(message, { tensor: info.name });
     }
-    if (info.storage === 'external') return readExternalTensor(info.name, info.external!, this.modelDir ?? process.cwd(), info.byteLength);
+    if (info.storage === 'external') return readExternalTensor(info.name, info.external!, this.modelDir ?? process.cwd(), info.byteLength, options.into);
     return embeddedBytes(info);
   }
 }

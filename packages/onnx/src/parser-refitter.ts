@@ -12,8 +12,9 @@ export interface OnnxParserRefitterOptions {
    * memory until the caller's `refitCudaEngine()` (peak host memory = the model's weights, as with TensorRT's
    * parser refitter). With it, each external tensor is read, converted, and passed here; return the weights to set
    * instead, typically uploaded to a device buffer (`{ type, values: deviceBuffer, count }`, location DEVICE).
-   * The host bytes are then dropped before the next tensor is read, so host memory holds at most one external
-   * tensor at a time however large the model; device memory holds them all. Embedded weights (views of the model's
+   * External tensors are read into one scratch buffer, reused for the next tensor once the returned promise
+   * resolves — so copy or upload the bytes before resolving, never keep them — and host memory holds one
+   * external tensor (the largest) however large the model; device memory holds them all. Embedded weights (views of the model's
    * bytes) and folded BatchNormalization weights (small) are set as host weights either way.
    */
   readonly streamTo?: (name: string, weights: Weights) => Promise<{ weights: Weights; location: 'HOST' | 'DEVICE' }> | { weights: Weights; location: 'HOST' | 'DEVICE' };
@@ -29,9 +30,9 @@ class OverriddenModel extends OnnxModel {
   constructor(base: OnnxModel, private readonly overrides: ReadonlyMap<string, Uint8Array>) {
     super(base.proto, base.modelDir);
   }
-  override async readTensor(info: OnnxTensorInfo): Promise<Uint8Array> {
+  override async readTensor(info: OnnxTensorInfo, options: { into?: Uint8Array } = {}): Promise<Uint8Array> {
     const o = info.kind === 'initializer' ? this.overrides.get(info.name) : undefined;
-    return o ?? super.readTensor(info);
+    return o ?? super.readTensor(info, options);
   }
 }
 
@@ -177,6 +178,9 @@ export class OnnxParserRefitter implements ParserRefitter {
     const set = new Set<string>();
     let ok = true;
     const folds = new Map<string, FoldedBatchNorm | string>();
+    // With streamTo, external tensors go through one scratch buffer of the largest one's size.
+    const streamed = this.options.streamTo ? sources.flatMap((x) => (x.kind === 'tensor' && x.tensor.storage === 'external' ? [x.tensor.byteLength] : [])) : [];
+    const scratch = streamed.length ? new Uint8Array(streamed.reduce((m, b) => (Number.isFinite(b) && b > m ? b : m), 0)) : undefined;
     for (const s of sources) {
       if (set.has(s.name)) {
         this.logger.log(Severity.WARNING, `${s.name} appears more than once (e.g. in subgraphs); this only works if all copies have the same values`);
@@ -186,13 +190,19 @@ export class OnnxParserRefitter implements ParserRefitter {
       let location: 'HOST' | 'DEVICE' = 'HOST';
       try {
         if (s.kind === 'tensor') {
-          const w = toTrtWeights(s.tensor, await model.readTensor(s.tensor), (m) => this.logger.log(Severity.WARNING, m));
+          const into = scratch && s.tensor.storage === 'external' ? scratch : undefined;
+          const w = toTrtWeights(s.tensor, await model.readTensor(s.tensor, { into }), (m) => this.logger.log(Severity.WARNING, m));
           if (typeof w === 'string') {
             ok = this.error('UNSUPPORTED_NODE_DATATYPE', w);
             continue;
           }
           weights = w;
-          if (this.options.streamTo && s.tensor.storage === 'external') ({ weights, location } = await this.options.streamTo(s.name, w));
+          if (this.options.streamTo && s.tensor.storage === 'external') {
+            ({ weights, location } = await this.options.streamTo(s.name, w));
+            // Host weights that still view the scratch buffer would change with the next tensor: keep a copy.
+            const v = weights.values;
+            if (scratch && ArrayBuffer.isView(v) && v.buffer === scratch.buffer) weights = { ...weights, values: new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice() };
+          }
         } else {
           const key = `${s.node}\0${s.epsilon}\0${s.params.map((p) => p.name).join('\0')}`;
           let f = folds.get(key);

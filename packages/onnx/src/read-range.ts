@@ -22,10 +22,13 @@ export async function openRegularFile(path: string, refuse: (what: string) => Er
 
 /**
  * Reads exactly `length` bytes at `offset` of an open file with positioned reads (no whole-file load); `early`
- * builds the error thrown when the file ends before the range does. Offsets beyond 4 GiB work (up to 2^53).
+ * builds the error thrown when the file ends before the range does. Offsets beyond 4 GiB work (up to 2^53). With
+ * `into` at least `length` bytes long, the bytes land there (the result is its start) and nothing is allocated.
  */
-export async function readFully(fh: FileHandle, offset: number, length: number, early: () => Error): Promise<Uint8Array> {
-  const out = Buffer.allocUnsafeSlow(length); // not from the shared pool: the caller may keep it for long
+export async function readFully(fh: FileHandle, offset: number, length: number, early: () => Error, into?: Uint8Array): Promise<Uint8Array> {
+  // Into the caller's buffer when it is big enough (streaming reuses one), else a new one not from the shared pool
+  // (the caller may keep it for long).
+  const out = into && into.byteLength >= length ? into.subarray(0, length) : Buffer.allocUnsafeSlow(length);
   let done = 0;
   while (done < length) {
     const { bytesRead } = await fh.read(out, done, Math.min(MAX_READ, length - done), offset + done);

@@ -97,17 +97,54 @@ describe('OnnxParserRefitter', () => {
   it('streams external tensors through streamTo, one at a time, and sets what it returns', async () => {
     const { refitter, state } = await fakeRefitter(fixture('convbn/convbn_a.onnx'));
     const uploaded: string[] = [];
-    const device = (bytes: Uint8Array) => ({ byteLength: bytes.byteLength, deviceId: -1, disposed: false, upload() {}, uploadAsync: async () => {}, download: () => bytes.slice(), downloadAsync: async () => bytes.slice(), dispose() {} });
+    const buffersSeen = new Set<ArrayBufferLike>();
+    // A device copies at upload, as cudaMemcpy does: the host bytes given to streamTo are a reused scratch buffer.
+    const device = (bytes: Uint8Array) => {
+      const copy = bytes.slice();
+      return { byteLength: copy.byteLength, deviceId: -1, disposed: false, upload() {}, uploadAsync: async () => {}, download: () => copy.slice(), downloadAsync: async () => copy.slice(), dispose() {} };
+    };
     const p = new OnnxParserRefitter(refitter, undefined, {
       streamTo: (name, w) => {
         uploaded.push(name);
+        buffersSeen.add(hostBytes(w).buffer);
         return { weights: { type: w.type, values: device(hostBytes(w)), count: w.count }, location: 'DEVICE' };
       },
     });
     expect(await p.refitFromFile(fixture('convbn/convbn_a_ext.onnx')), errorsOf(p)).toBe(true);
     // the five Conv/Gemm initializers come from external data; BN parameters are folded on the host
     expect(uploaded.sort()).toEqual(['c1.bias', 'c1.weight', 'c2.weight', 'fc.bias', 'fc.weight']);
-    for (const n of uploaded) expect(state.getWeightsLocation(n)).toBe(TensorLocation.DEVICE);
+    expect(buffersSeen.size).toBe(1); // one scratch buffer for every external tensor: host memory stays at one tensor
+    const model = await openOnnxModel(fixture('convbn/convbn_a.onnx'));
+    for (const n of uploaded) {
+      expect(state.getWeightsLocation(n)).toBe(TensorLocation.DEVICE);
+      const expected = await model.readTensor(model.tensors().find((t) => t.name === n)!);
+      const onDevice = state.getNamedWeights(n).values as { download(): Uint8Array };
+      expect(Buffer.from(onDevice.download()).equals(Buffer.from(expected)), n).toBe(true);
+    }
+  });
+
+  it('streamTo that hands the host bytes back as HOST weights still sets the right values (the scratch is copied)', async () => {
+    const { refitter, state } = await fakeRefitter(fixture('convbn/convbn_a.onnx'));
+    const p = new OnnxParserRefitter(refitter, undefined, { streamTo: (_name, w) => ({ weights: w, location: 'HOST' }) });
+    expect(await p.refitFromFile(fixture('convbn/convbn_a_ext.onnx')), errorsOf(p)).toBe(true);
+    const model = await openOnnxModel(fixture('convbn/convbn_a.onnx'));
+    for (const n of ['c1.bias', 'c1.weight', 'c2.weight', 'fc.bias', 'fc.weight']) {
+      const expected = await model.readTensor(model.tensors().find((t) => t.name === n)!);
+      expect(Buffer.from(hostBytes(state.getNamedWeights(n))).equals(Buffer.from(expected)), n).toBe(true);
+    }
+  });
+
+  it('readTensor({ into }) reads external data into the given buffer; a too small one is not used', async () => {
+    const model = await openOnnxModel(fixture('convbn/convbn_a_ext.onnx'));
+    const t = model.tensors().find((x) => x.name === 'c1.weight')!;
+    expect(t.storage).toBe('external');
+    const scratch = new Uint8Array(t.byteLength + 16);
+    const got = await model.readTensor(t, { into: scratch });
+    expect(got.buffer).toBe(scratch.buffer);
+    expect(got.byteLength).toBe(t.byteLength);
+    const fresh = await model.readTensor(t, { into: new Uint8Array(4) });
+    expect(Buffer.from(fresh).equals(Buffer.from(got))).toBe(true);
+    expect(fresh.byteLength).toBe(t.byteLength);
   });
 
   it('loadModelProto + loadInitializer (from safetensors) + refitModelProto applies a checkpoint', async () => {
