@@ -45,7 +45,10 @@ export function touch(bytes) {
   return s + (Number.isFinite(f) ? 0 : 1);
 }
 
-/** Deterministic filler: fast, not all zeros (so compression or sparse files cannot cheat). */
+/**
+ * Deterministic filler: fast, not all zeros (so compression or sparse files cannot cheat). Read as FLOAT, every
+ * value is finite (bit 30 cleared: the exponent is never all ones), as refit weights validation requires.
+ */
 export function fill(bytes, seed = 1) {
   const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
   let s = seed >>> 0;
@@ -53,7 +56,7 @@ export function fill(bytes, seed = 1) {
     s ^= s << 13;
     s ^= s >>> 17;
     s ^= s << 5;
-    u32[i] = s >>> 0;
+    u32[i] = (s & 0xbfffffff) >>> 0;
   }
   return bytes;
 }

@@ -1,5 +1,6 @@
 // Every benchmark case; each runs in its own child process (bench/run-case.mjs).
 import missingSet from './missing-set.mjs';
+import mockPlan from './mock-plan.mjs';
 import onnxRead from './onnx-read.mjs';
 
-export const CASES = [...onnxRead, missingSet];
+export const CASES = [...onnxRead, missingSet, ...mockPlan];

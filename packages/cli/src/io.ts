@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import picocolors from 'picocolors';
 import { isTrtRefitError } from '@trt-refit/core';
-import { readRegularFile } from '@trt-refit/onnx';
+import { openRegularFile, readRegularFile } from '@trt-refit/onnx';
 
 /** Exit codes of `trt-refit`: 0 done, 1 refused input (or a failed check), 2 usage. */
 export const ExitCode = { OK: 0, REFUSED: 1, USAGE: 2 } as const;
@@ -88,8 +88,16 @@ export function colorsFor(io: CliIo): ReturnType<typeof picocolors.createColors>
  * (exit 1) naming the path, never a hang or a stack trace.
  */
 export async function readInputFile(path: string): Promise<Uint8Array> {
-  return readRegularFile(path, (what) => new CliError(`cannot read ${path}: it is ${what}`)).catch((e: unknown) => {
-    if (e instanceof CliError) throw e;
-    throw new CliError(`cannot read ${path}: ${(e as Error).message}`);
-  });
+  return readRegularFile(path, (what) => new CliError(`cannot read ${path}: it is ${what}`)).catch(asCliError(path));
 }
+
+/** Refuses, as {@link readInputFile} would, a path that is not a readable regular file, reading nothing. */
+export async function checkInputFile(path: string): Promise<void> {
+  const { fh } = await openRegularFile(path, (what) => new CliError(`cannot read ${path}: it is ${what}`)).catch(asCliError(path));
+  await fh.close();
+}
+
+const asCliError = (path: string) => (e: unknown): never => {
+  if (e instanceof CliError) throw e;
+  throw new CliError(`cannot read ${path}: ${(e as Error).message}`);
+};

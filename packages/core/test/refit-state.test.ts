@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   CollectingErrorRecorder,
@@ -208,6 +209,25 @@ describe('RefitState: planning a refit', () => {
     state.setWeightsValidation(false);
     expect(state.getWeightsValidation()).toBe(false);
     expect(state.planRefit().ok).toBe(true);
+  });
+  it('counts every NaN and infinity exactly in large FLOAT weights (the blocked fast scan), property-based', () => {
+    const n = 200_003; // several 64K blocks and a ragged end
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(n - 1), fc.constantFrom(NaN, Infinity, -Infinity)), { maxLength: 40 }), (bad) => {
+        const values = new Float32Array(n).map((_, i) => Math.sin(i) * 1e30);
+        for (const [i, v] of bad) values[i] = v;
+        const nan = values.reduce((c, x) => c + (Number.isNaN(x) ? 1 : 0), 0);
+        const inf = values.reduce((c, x) => c + (x === Infinity || x === -Infinity ? 1 : 0), 0);
+        const logger = new MemoryLogger();
+        const state = new RefitState({ weights: [{ name: 'w', dtype: DataType.FLOAT, count: n, dims: [n], role: WeightsRole.CONSTANT, layer: 'l' }], fusionGroups: [], stripped: [] }, { logger });
+        state.setNamedWeights('w', { type: DataType.FLOAT, values, count: n });
+        const plan = state.planRefit();
+        expect(plan.ok).toBe(nan === 0);
+        if (nan) expect(!plan.ok && plan.reasons.join()).toContain(`w: ${nan} NaN value(s)`);
+        expect(logger.messages.some((m) => m.message.includes(`${inf} infinite`))).toBe(inf > 0);
+      }),
+      { numRuns: 60 },
+    );
   });
   it('finds NaN in HALF weights', () => {
     const { state } = make();

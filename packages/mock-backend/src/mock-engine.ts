@@ -20,7 +20,7 @@ import {
   type SerializationFlag,
 } from '@trt-refit/core';
 import { MockSerializationConfig } from './serialization-config.js';
-import { writePlan, type PlanContents } from './plan-file.js';
+import { writePlan, writePlanFile, type PlanContents } from './plan-file.js';
 import { executeLayers } from './exec/index.js';
 
 const REFIT_FLAGS = new Set<string>([BuilderFlag.REFIT, BuilderFlag.REFIT_IDENTICAL, BuilderFlag.REFIT_INDIVIDUAL, BuilderFlag.STRIP_PLAN]);
@@ -100,6 +100,23 @@ export class MockEngine implements CudaEngine {
     return this.serializeWithConfig(this.createSerializationConfig());
   }
   serializeWithConfig(config: SerializationConfig): Uint8Array {
+    return writePlan(this.planFor(config));
+  }
+  /**
+   * What `serializeWithConfig` returns, written to `path` without assembling the plan in memory (each weight goes
+   * from the engine's memory to the file), through a temporary file renamed into place. Resolves to its size.
+   *
+   * @example
+   * ```ts
+   * const config = engine.createSerializationConfig();
+   * config.clearFlag(SerializationFlag.EXCLUDE_WEIGHTS);
+   * await engine.serializeToFile('model.plan', config); // a full plan of tens of GB, never whole in host memory
+   * ```
+   */
+  async serializeToFile(path: string, config: SerializationConfig = this.createSerializationConfig()): Promise<number> {
+    return writePlanFile(path, this.planFor(config));
+  }
+  private planFor(config: SerializationConfig): PlanContents {
     this.check();
     const flags = config.getFlags();
     const { violations } = checkSerializationFlags(flags, { refittable: this.plan.refittable }, this.tensorrtVersion);
@@ -127,7 +144,7 @@ export class MockEngine implements CudaEngine {
       weights,
       fusionGroups: props.refittable ? this.plan.fusionGroups : [],
     };
-    return writePlan(plan);
+    return plan;
   }
   getEngineStat(stat: EngineStat): number {
     this.check();

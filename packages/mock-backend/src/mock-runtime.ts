@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { readRegularFile } from '@trt-refit/onnx';
 import { DisposedError, TrtRefitError, TrtRefitErrorCode, compareTensorRtVersions, silentLogger, type CudaEngine, type Logger, type Runtime } from '@trt-refit/core';
 import { MockEngine } from './mock-engine.js';
-import { readPlan } from './plan-file.js';
+import { readPlan, readPlanFile, type PlanContents } from './plan-file.js';
 
 const LEAN_MAGIC = 'trt-refit mock lean runtime';
 
@@ -32,7 +32,20 @@ export class MockRuntime implements Runtime {
   async deserializeCudaEngine(bytes: Uint8Array): Promise<CudaEngine> {
     this.check();
     await new Promise<void>((r) => setImmediate(r));
-    const plan = readPlan(bytes);
+    return this.engineOf(readPlan(bytes));
+  }
+
+  /**
+   * Deserializes a plan file, verifying it while it is read (as TensorRT's `deserializeCudaEngine(IStreamReader)`
+   * reads a plan from a stream): checksums cost little beyond the read, and no second copy of the plan is made.
+   * The same refusals as {@link deserializeCudaEngine}, and InvalidPlanError for a file that is not a regular file.
+   */
+  async deserializeCudaEngineFromFile(path: string): Promise<CudaEngine> {
+    this.check();
+    return this.engineOf(await readPlanFile(path));
+  }
+
+  private engineOf(plan: PlanContents): CudaEngine {
     if (this.leanVersion !== undefined) {
       if (plan.tensorrtVersion !== this.leanVersion) throw planVersionError(`the plan was built with TensorRT ${plan.tensorrtVersion}; this lean runtime is ${this.leanVersion}`);
     } else if (plan.leanRuntime === 'excluded') {

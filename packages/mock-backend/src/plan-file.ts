@@ -1,4 +1,6 @@
 import { crc32 } from 'node:zlib';
+import { open, rename, rm } from 'node:fs/promises';
+import { openRegularFile, readFully } from '@trt-refit/onnx';
 import * as flatbuffers from 'flatbuffers';
 import { TrtRefitError, TrtRefitErrorCode, type AttributeValue, type Dim, type TensorDesc, type DataType, type WeightsRole } from '@trt-refit/core';
 import { EngineLayer as FbEngineLayer } from './generated/trt-refit/plan/engine-layer.js';
@@ -32,6 +34,8 @@ export interface PlanWeight extends EngineWeight {
   readonly contentHash: Uint8Array;
   /** Little-endian values (a view into the plan when read), or null when the plan excludes them. */
   readonly data: Uint8Array | null;
+  /** The CRC-32 of `data` recorded in the plan (set when read from one). */
+  readonly crc32?: number;
 }
 
 /** Everything a mock plan holds. */
@@ -62,11 +66,79 @@ export class InvalidPlanError extends TrtRefitError {
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 const LEAN = ['none', 'embedded', 'excluded'] as const;
 
+/** Where each part of a plan goes: the metadata, each weight's data (64-byte aligned), the trailer. */
+interface PlanLayout {
+  fb: Uint8Array;
+  dataStart: number;
+  dataLength: number;
+  placed: { offset: number; length: number }[];
+  trailer: Uint8Array;
+  total: number;
+}
+
 /**
  * Serializes a plan: flatbuffer metadata, then every present weight's data 64-byte aligned, then a trailer with the
- * metadata's CRC-32. Weight data is copied once, into the plan.
+ * metadata's CRC-32. Weight data is copied once, into the plan. See {@link writePlanFile} to write one to a file
+ * without holding it in memory.
  */
 export function writePlan(plan: PlanContents): Uint8Array {
+  const layout = planLayout(plan);
+  const out = new Uint8Array(layout.total);
+  out.set(layout.fb, 0);
+  plan.weights.forEach((w, i) => {
+    if (w.data) out.set(w.data, layout.dataStart + layout.placed[i]!.offset);
+  });
+  out.set(layout.trailer, layout.dataStart + layout.dataLength);
+  return out;
+}
+
+/**
+ * Writes a plan to a file, byte for byte what {@link writePlan} returns, without assembling it in memory: the
+ * metadata, then each weight's data straight from where it is (positioned writes), then the trailer. Host memory
+ * stays at the metadata's size however large the weights; the file is written under a temporary name and renamed
+ * into place once complete, so a failed write never leaves a damaged plan at `path`. Resolves to its size.
+ */
+export async function writePlanFile(path: string, plan: PlanContents): Promise<number> {
+  const layout = planLayout(plan);
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    const put = async (bytes: Uint8Array, at: number) => {
+      for (let done = 0; done < bytes.byteLength; ) {
+        const { bytesWritten } = await fh.write(bytes, done, Math.min(bytes.byteLength - done, 1 << 30), at + done);
+        done += bytesWritten;
+      }
+    };
+    await put(layout.fb, 0);
+    const zeros = new Uint8Array(ALIGN);
+    let end = layout.fb.byteLength; // everything between parts is zero padding, written explicitly
+    const pad = async (to: number) => {
+      while (end < to) {
+        const n = Math.min(ALIGN, to - end);
+        await put(zeros.subarray(0, n), end);
+        end += n;
+      }
+    };
+    for (const [i, w] of plan.weights.entries()) {
+      if (!w.data) continue;
+      const at = layout.dataStart + layout.placed[i]!.offset;
+      await pad(at);
+      await put(w.data, at);
+      end = at + w.data.byteLength;
+    }
+    await pad(layout.dataStart + layout.dataLength);
+    await put(layout.trailer, end);
+    await fh.close();
+    await rename(tmp, path);
+    return layout.total;
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+function planLayout(plan: PlanContents): PlanLayout {
   const b = new flatbuffers.Builder(1024);
   const str = (s: string) => b.createString(s);
   const strs = (xs: readonly string[]) => xs.map(str);
@@ -143,17 +215,12 @@ export function writePlan(plan: PlanContents): Uint8Array {
   b.finish(root, IDENTIFIER);
   const fb = b.asUint8Array();
   const dataStart = align(fb.byteLength);
-  const out = new Uint8Array(dataStart + dataLength + TRAILER);
-  out.set(fb, 0);
-  plan.weights.forEach((w, i) => {
-    if (w.data) out.set(w.data, dataStart + placed[i]!.offset);
-  });
-  const t = dataStart + dataLength;
-  out.set(TRAILER_MAGIC, t);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(t + 8, fb.byteLength, true);
-  dv.setUint32(t + 12, crc32(fb), true);
-  return out;
+  const trailer = new Uint8Array(TRAILER);
+  trailer.set(TRAILER_MAGIC, 0);
+  const dv = new DataView(trailer.buffer);
+  dv.setUint32(8, fb.byteLength, true);
+  dv.setUint32(12, crc32(fb), true);
+  return { fb, dataStart, dataLength, placed, trailer, total: dataStart + dataLength + TRAILER };
 }
 
 /** True when `bytes` looks like a mock plan (its flatbuffer identifier). */
@@ -166,6 +233,61 @@ export function isPlan(bytes: Uint8Array): boolean {
  * CRC-32. Weight data are views into `bytes` (no copy). Anything wrong is an {@link InvalidPlanError}.
  */
 export function readPlan(bytes: Uint8Array): PlanContents {
+  return readPlanWith(bytes, { weightCrcs: true, gaps: true });
+}
+
+/**
+ * {@link readPlan} of a file, verified while it is read: the metadata is read and checked first, then the data in
+ * 32 MiB steps, each weight's CRC-32 computed as soon as its bytes are in while the next step is being read (so
+ * checking costs little beyond the read). The result's weight data are views of one buffer of the file's size.
+ * The file must be a regular file (a FIFO or device is refused without blocking). Like TensorRT's
+ * `deserializeCudaEngine(IStreamReader)`, the plan is not first read whole by the caller.
+ */
+export async function readPlanFile(path: string): Promise<PlanContents> {
+  const refuse = (what: string) => new InvalidPlanError(`cannot read ${path}: it is ${what}`);
+  const { fh, size } = await openRegularFile(path, refuse).catch((e: unknown) => {
+    throw e instanceof InvalidPlanError ? e : new InvalidPlanError(`cannot read ${path}: ${(e as Error).message}`);
+  });
+  try {
+    if (size < TRAILER + 8) throw new InvalidPlanError(`${size} bytes is too short for a plan`);
+    const bytes = Buffer.allocUnsafeSlow(size);
+    const short = () => new InvalidPlanError(`${path} changed while being read`);
+    const readAt = (at: number, n: number) => readFully(fh, at, n, short, bytes.subarray(at, at + n));
+    await readAt(size - TRAILER, TRAILER);
+    const fbLength = new DataView(bytes.buffer, bytes.byteOffset + size - TRAILER + 8, 4).getUint32(0, true);
+    if (fbLength < 8 || align(fbLength) > size - TRAILER) throw new InvalidPlanError('the metadata length in the trailer is out of range');
+    await readAt(0, align(fbLength));
+    // The metadata and ranges, checked before any data is read (data views are filled as the reads land).
+    const plan = readPlanWith(bytes, { weightCrcs: false, gaps: false });
+    const pending = plan.weights.filter((w) => w.data).sort((a, b) => a.data!.byteOffset - b.data!.byteOffset);
+    const STEP = 32 * 2 ** 20;
+    const start = align(fbLength);
+    const end = size - TRAILER;
+    let next = 0;
+    let read: Promise<unknown> | undefined = start < end ? readAt(start, Math.min(STEP, end - start)) : undefined;
+    for (let at = start; at < end; at += STEP) {
+      await read;
+      const done = Math.min(end, at + STEP);
+      read = done < end ? readAt(done, Math.min(STEP, end - done)) : undefined; // the next step reads while we check
+      for (; next < pending.length && pending[next]!.data!.byteOffset - bytes.byteOffset + pending[next]!.data!.byteLength <= done; next++) {
+        const w = pending[next]!;
+        if (crc32(w.data!) !== w.crc32) throw new InvalidPlanError(`the data of weight ${w.name} does not match its checksum: the plan is damaged`);
+      }
+    }
+    await read;
+    return readPlanWith(bytes, { weightCrcs: false, gaps: true }); // every weight was checked above; now the gaps
+  } finally {
+    await fh.close();
+  }
+}
+
+/** What readPlanWith verifies beyond the trailer, the metadata CRC and the ranges. */
+interface PlanChecks {
+  weightCrcs: boolean;
+  gaps: boolean;
+}
+
+function readPlanWith(bytes: Uint8Array, checks: PlanChecks): PlanContents {
   if (!(bytes instanceof Uint8Array)) throw new InvalidPlanError('expected the plan bytes as a Uint8Array');
   if (bytes.length < TRAILER + 8) throw new InvalidPlanError(`${bytes.length} bytes is too short for a plan`);
   if (!isPlan(bytes)) throw new InvalidPlanError('not a trt-refit mock plan (identifier TRTM missing)');
@@ -180,7 +302,7 @@ export function readPlan(bytes: Uint8Array): PlanContents {
   for (let i = fbLength; i < dataStart; i++) if (bytes[i] !== 0) throw new InvalidPlanError('non-zero bytes in the padding: the plan is damaged');
   let plan: PlanContents;
   try {
-    plan = decode(new flatbuffers.ByteBuffer(fb), bytes, dataStart, t);
+    plan = decode(new flatbuffers.ByteBuffer(fb), bytes, dataStart, t, checks);
   } catch (e) {
     if (e instanceof InvalidPlanError) throw e;
     throw new InvalidPlanError(`the metadata cannot be decoded: ${(e as Error).message}`);
@@ -188,7 +310,7 @@ export function readPlan(bytes: Uint8Array): PlanContents {
   return plan;
 }
 
-function decode(bb: flatbuffers.ByteBuffer, bytes: Uint8Array, dataStart: number, dataEnd: number): PlanContents {
+function decode(bb: flatbuffers.ByteBuffer, bytes: Uint8Array, dataStart: number, dataEnd: number, checks: PlanChecks): PlanContents {
   const p = Plan.getRootAsPlan(bb);
   const h = p.header();
   if (!h) throw new InvalidPlanError('no header');
@@ -207,7 +329,7 @@ function decode(bb: flatbuffers.ByteBuffer, bytes: Uint8Array, dataStart: number
       const len = Number(w.length());
       if (off % ALIGN !== 0 || off + len > dataLength) throw new InvalidPlanError(`weight ${name} lies outside the data region`);
       data = bytes.subarray(dataStart + off, dataStart + off + len);
-      if (crc32(data) !== w.crc32()) throw new InvalidPlanError(`the data of weight ${name} does not match its checksum: the plan is damaged`);
+      if (checks.weightCrcs && crc32(data) !== w.crc32()) throw new InvalidPlanError(`the data of weight ${name} does not match its checksum: the plan is damaged`);
     }
     return {
       name,
@@ -221,6 +343,7 @@ function decode(bb: flatbuffers.ByteBuffer, bytes: Uint8Array, dataStart: number
       stripped: w.stripped(),
       contentHash: w.contentHashArray() ?? new Uint8Array(0),
       data,
+      crc32: w.crc32(),
     };
   });
   // Bytes of the data region that no weight covers (alignment gaps) must be zero, so no byte goes unchecked.
@@ -228,7 +351,7 @@ function decode(bb: flatbuffers.ByteBuffer, bytes: Uint8Array, dataStart: number
   let cursor = 0;
   for (const [off, len] of [...covered, [dataLength, 0] as const]) {
     if (off < cursor) throw new InvalidPlanError('weights overlap in the data region');
-    for (let i = dataStart + cursor; i < dataStart + off; i++) if (bytes[i] !== 0) throw new InvalidPlanError('non-zero bytes between weights: the plan is damaged');
+    if (checks.gaps) for (let i = dataStart + cursor; i < dataStart + off; i++) if (bytes[i] !== 0) throw new InvalidPlanError('non-zero bytes between weights: the plan is damaged');
     cursor = off + len;
   }
   return {

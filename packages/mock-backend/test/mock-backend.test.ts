@@ -104,6 +104,30 @@ describe('mock refitter details', () => {
     expect(Buffer.from(plan).equals(Buffer.from(before))).toBe(true);
   });
 
+  it('serializeToFile writes exactly what serializeWithConfig returns, and nothing at the path when it fails', async () => {
+    const { mkdtempSync, readFileSync, readdirSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { MockEngine } = await import('@trt-refit/mock-backend');
+    const b = createMockBackend();
+    const engine = await b.createRuntime().deserializeCudaEngine(await build(b, [BuilderFlag.STRIP_PLAN]));
+    const r = b.createRefitter(engine);
+    expect(await b.createParserRefitter(r).refitFromFile(model)).toBe(true);
+    expect(await r.refitCudaEngine()).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'trt-refit-plan-'));
+    for (const flags of [[], [SerializationFlag.EXCLUDE_WEIGHTS]] as SerializationFlag[][]) {
+      const config = engine.createSerializationConfig();
+      config.setFlags(flags);
+      const size = await (engine as InstanceType<typeof MockEngine>).serializeToFile(join(dir, 'p.plan'), config);
+      const inMemory = engine.serializeWithConfig(config);
+      expect(size).toBe(inMemory.byteLength);
+      expect(readFileSync(join(dir, 'p.plan')).equals(Buffer.from(inMemory))).toBe(true);
+    }
+    expect(readdirSync(dir)).toEqual(['p.plan']); // no temporary file left behind
+    await expect((engine as InstanceType<typeof MockEngine>).serializeToFile(join(dir, 'missing-folder', 'p.plan'))).rejects.toThrow(/ENOENT/);
+    expect(existsSync(join(dir, 'missing-folder'))).toBe(false);
+  });
+
   it('createRefitter refuses an engine of another backend and a disposed engine', async () => {
     const b = createMockBackend();
     expect(() => b.createRefitter({} as never)).toThrow(/must come from this backend/);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BuilderFlag, NetworkDefinition, TrtRefitErrorCode, hostBytes, resolveBuildMode } from '@trt-refit/core';
@@ -38,8 +39,9 @@ describe('plan files (flatbuffers)', () => {
     expect(isPlan(bytes)).toBe(true);
     const back = readPlan(bytes);
     const strip = (p: PlanContents) => ({ ...p, weights: p.weights.map((w) => ({ ...w, contentHash: Buffer.from(w.contentHash).toString('hex'), data: w.data && Buffer.from(w.data).toString('hex') })) });
-    expect(strip(back)).toEqual(strip(contents));
+    expect(strip({ ...back, weights: back.weights.map(({ crc32: _, ...w }) => w) })).toEqual(strip(contents));
     for (const w of back.weights) {
+      expect(w.crc32).toBe(zlib.crc32(w.data!)); // the recorded checksum comes back
       expect(w.data!.buffer).toBe(bytes.buffer);
       expect((w.data!.byteOffset - bytes.byteOffset) % 64).toBe(0);
     }
@@ -69,6 +71,40 @@ describe('plan files (flatbuffers)', () => {
       refused++;
     }
     expect(refused).toBe(2 * bytes.length);
+  });
+
+  it('readPlanFile verifies while reading: same result as readPlan; truncations, flips in data and FIFOs refused', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { execFileSync } = await import('node:child_process');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readPlanFile, createMockBackend } = await import('@trt-refit/mock-backend');
+    const dir = mkdtempSync(join(tmpdir(), 'trt-refit-planfile-'));
+    const bytes = writePlan(await convbnPlan([BuilderFlag.REFIT]));
+    const path = join(dir, 'p.plan');
+    writeFileSync(path, bytes);
+    const fromFile = await readPlanFile(path);
+    const fromBytes = readPlan(bytes);
+    expect(fromFile.weights.map((w) => [w.name, w.data && Buffer.from(w.data).toString('hex')])).toEqual(fromBytes.weights.map((w) => [w.name, w.data && Buffer.from(w.data).toString('hex')]));
+    expect({ ...fromFile, weights: [] }).toEqual({ ...fromBytes, weights: [] });
+    // every 97th byte flipped, and truncations: refused as readPlan refuses them
+    for (let i = 0; i < bytes.length; i += 97) {
+      const damaged = bytes.slice();
+      damaged[i] = damaged[i]! ^ 0x5a;
+      writeFileSync(path, damaged);
+      await expect(readPlanFile(path), `byte ${i}`).rejects.toThrow(InvalidPlanError);
+    }
+    for (const n of [0, 10, bytes.length >> 1, bytes.length - 1]) {
+      writeFileSync(path, bytes.subarray(0, n));
+      await expect(readPlanFile(path)).rejects.toThrow(InvalidPlanError);
+    }
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    await expect(readPlanFile(fifo)).rejects.toThrow(/a FIFO/);
+    await expect(readPlanFile(join(dir, 'absent.plan'))).rejects.toThrow(InvalidPlanError);
+    writeFileSync(path, bytes);
+    const runtime = createMockBackend().createRuntime() as unknown as { deserializeCudaEngineFromFile(p: string): Promise<{ isRefittable(): boolean }> };
+    expect((await runtime.deserializeCudaEngineFromFile(path)).isRefittable()).toBe(true);
   });
 
   it('refuses things that are not plans', () => {

@@ -1,10 +1,9 @@
-import { writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { MemoryLogger, SerializationFlag, type CudaEngine, type ParserRefitter, type Refitter } from '@trt-refit/core';
 import { matchCheckpoint, openSafetensors, parseOnnxModel, transpose2d, type CheckpointMatching } from '@trt-refit/onnx';
 import { selectBackend } from '../backend.js';
 import { CliError, ExitCode, progressBar, readInputFile, type CliIo } from '../io.js';
-import { deserializePlanFile } from '../plan-io.js';
+import { deserializePlanFile, serializePlanFile } from '../plan-io.js';
 import type { CommandModule } from '../program.js';
 
 interface RefitOptions {
@@ -69,19 +68,18 @@ async function refitWith(io: CliIo, planPath: string, opts: RefitOptions, engine
   const config = engine.createSerializationConfig();
   config.clearFlag(SerializationFlag.EXCLUDE_WEIGHTS);
   if (opts.includeRefit) config.setFlag(SerializationFlag.INCLUDE_REFIT);
-  const out = engine.serializeWithConfig(config);
-  await writeFile(opts.out, out);
+  const written = await serializePlanFile(engine, config, opts.out);
   const summary = {
     plan: opts.out,
     weights: refitter.getAllWeights().length,
     fromCheckpoint,
-    bytes: out.byteLength,
+    bytes: written,
     refittable: !!opts.includeRefit,
     ...(matching ? { matched: matching.matches, unmatchedCheckpoint: matching.unmatchedCheckpoint, unmatchedModel: matching.unmatchedModel } : {}),
   };
   if (opts.json) io.stdout(JSON.stringify(summary) + '\n');
   else {
-    io.stdout(`refitted ${summary.weights} weights${opts.safetensors ? ` (${fromCheckpoint} from ${opts.safetensors})` : ''}; wrote ${opts.out} (${out.byteLength} bytes)\n`);
+    io.stdout(`refitted ${summary.weights} weights${opts.safetensors ? ` (${fromCheckpoint} from ${opts.safetensors})` : ''}; wrote ${opts.out} (${written} bytes)\n`);
     for (const m of matching?.matches.filter((x) => x.how !== 'name') ?? []) io.stdout(`  ${m.checkpoint} -> ${m.initializer} (by ${m.how})\n`);
     if (matching?.unmatchedCheckpoint.length) io.stdout(`  not used from the checkpoint: ${matching.unmatchedCheckpoint.join(', ')}\n`);
     if (matching?.unmatchedModel.length) io.stdout(`  kept from the model: ${matching.unmatchedModel.join(', ')}\n`);
