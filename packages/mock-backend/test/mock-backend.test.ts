@@ -64,6 +64,43 @@ describe('mock refitter details', () => {
     const results = await Promise.all([r.refitCudaEngine(), r.refitCudaEngine(), r.refitCudaEngineAsync(b.device.createStream())]);
     expect(results).toEqual([true, true, true]);
   });
+  it('concurrent refits and executions on one engine never interleave: each output is wholly A or wholly B, in call order', async () => {
+    const { readNpy } = await import('@trt-refit/core');
+    const { readFileSync } = await import('node:fs');
+    const { OnnxParserRefitter } = await import('@trt-refit/onnx');
+    const b = createMockBackend();
+    const engine = await b.createRuntime().deserializeCudaEngine(await build(b, [BuilderFlag.REFIT]));
+    const input = readNpy(readFileSync(fileURLToPath(new URL('../../../fixtures/convbn/input.npy', import.meta.url))));
+    const modelB = fileURLToPath(new URL('../../../fixtures/convbn/convbn_b.onnx', import.meta.url));
+    // Two refitters holding A's and B's weights (set once); refits alternate between them, unawaited.
+    const ra = b.createRefitter(engine);
+    const rb = b.createRefitter(engine);
+    expect(await new OnnxParserRefitter(ra).refitFromFile(model)).toBe(true);
+    expect(await new OnnxParserRefitter(rb).refitFromFile(modelB)).toBe(true);
+    const ctx = engine.createExecutionContext();
+    const run = async () => Buffer.from(((await ctx.execute({ input })).logits!.data as Float32Array).buffer).toString('hex');
+    const outA = await run();
+    expect(await rb.refitCudaEngine()).toBe(true);
+    const outB = await run();
+    expect(outB).not.toBe(outA);
+    const expected: string[] = [];
+    const pending: Promise<string | boolean>[] = [];
+    let current = outB;
+    for (let i = 0; i < 24; i++) {
+      if (i % 3 === 0) {
+        const useA = i % 2 === 0;
+        pending.push(useA ? ra.refitCudaEngine() : rb.refitCudaEngine());
+        current = useA ? outA : outB;
+        expected.push('refit');
+      } else {
+        pending.push(run());
+        expected.push(current);
+      }
+    }
+    const got = await Promise.all(pending);
+    expect(got.map((g) => (g === true ? 'refit' : g))).toEqual(expected);
+  });
+
   it('device weights are read from the emulated device at refit time (in-place device updates are picked up)', async () => {
     const b = createMockBackend();
     const engine = await b.createRuntime().deserializeCudaEngine(await build(b, [BuilderFlag.REFIT]));
