@@ -10,13 +10,14 @@ import { GiB, childJson, medianSeconds, scratchDir, syntheticModel, touch } from
 const SIZE = Number(process.env.TRT_REFIT_BENCH_BYTES ?? GiB);
 
 /**
- * Ours: open, then read each tensor and touch it: embedded tensors are views of the model's bytes; external ones
- * stream through one scratch buffer (`readTensor(t, { into })`), as a refit that uploads each tensor does.
+ * Ours: open, then read each tensor and touch it, streaming through one scratch buffer (`readTensor(t, { into })`)
+ * as a refit that uploads each tensor does: external data, and embedded data of a model opened lazily (files of
+ * 64 MiB or more), are read from the file into it; small embedded tensors are views of the model's bytes.
  */
 async function ours(path) {
   const model = await openOnnxModel(path);
   const tensors = model.tensors();
-  const scratch = new Uint8Array(tensors.reduce((m, t) => (t.storage === 'external' ? Math.max(m, t.byteLength) : m), 0));
+  const scratch = new Uint8Array(tensors.reduce((m, t) => Math.max(m, t.byteLength), 0));
   let s = 0;
   let bytes = 0;
   for (const t of tensors) {

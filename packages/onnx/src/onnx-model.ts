@@ -6,6 +6,7 @@ import { ExternalDataError, OnnxModelError } from './errors.js';
 import { readExternalTensor, parseExternalData, type ExternalDataRef } from './external-data.js';
 import { int64ToBigInt, int64ToSafeNumber, type Int64Like } from './int64.js';
 import { ONNX_DTYPES, onnxByteLength } from './onnx-dtype.js';
+import { lazyRawData, scanModelFile } from './lazy-model.js';
 import { openRegularFile, readFully } from './read-range.js';
 
 // onnx-proto's generated static code only needs protobufjs/minimal, whose Reader and Writer are the same in 6 and
@@ -69,6 +70,12 @@ export interface ParseOnnxModelOptions {
 export interface OpenOnnxModelOptions {
   /** The folder external data locations are relative to (default: the model file's folder). */
   readonly externalDataDir?: string;
+  /**
+   * Leave large embedded initializer data (`raw_data` of 64 KiB or more) in the file and read each tensor when it
+   * is asked for, with a positioned read of its range — as external data is read — instead of reading the whole
+   * file first. Host memory then holds the model's structure, not its weights. Default: for files of 64 MiB or more.
+   */
+  readonly lazy?: boolean;
 }
 
 /**
@@ -144,6 +151,8 @@ export class OnnxModel {
       throw info.storage === 'external' ? new ExternalDataError(message, info.name, info.external?.location ?? locationOf(info.proto)) : new OnnxModelError(message, { tensor: info.name });
     }
     if (info.storage === 'external') return readExternalTensor(info.name, info.external!, this.modelDir ?? process.cwd(), info.byteLength, options.into);
+    const lazy = info.storage === 'raw' ? lazyRawData(info.proto) : undefined;
+    if (lazy) return readLazyRaw(info, lazy, options.into);
     return embeddedBytes(info);
   }
 }
@@ -238,7 +247,8 @@ export function describe(t: OnnxTensorProto, name: string, kind: OnnxTensorKind,
       return { ...base, storage: 'external', byteLength, unsupported: (e as Error).message.replace(/^tensor .*?: /, '') };
     }
   }
-  return { ...base, storage: t.rawData && t.rawData.length > 0 ? 'raw' : count === 0 || typedLength(t, dtype.field) > 0 ? 'typed' : 'raw', byteLength };
+  const raw = (lazyRawData(t)?.length ?? 0) > 0 || (t.rawData && t.rawData.length > 0);
+  return { ...base, storage: raw ? 'raw' : count === 0 || typedLength(t, dtype.field) > 0 ? 'typed' : 'raw', byteLength };
 }
 
 function typedLength(t: OnnxTensorProto, field: string): number {
@@ -260,6 +270,25 @@ function embeddedBytes(info: OnnxTensorInfo): Uint8Array {
     return raw;
   }
   return typedToBytes(t, info, dtype.field, fail);
+}
+
+/** The raw_data of a tensor left in the model file by a lazy open: one positioned read (into `into` when it fits). */
+async function readLazyRaw(info: OnnxTensorInfo, lazy: { path: string; offset: number; length: number }, into?: Uint8Array): Promise<Uint8Array> {
+  const fail = (why: string) => new OnnxModelError(`tensor ${info.name} (${info.dtypeName}, dims [${info.dims.join(', ')}]): ${why}`, { tensor: info.name, file: lazy.path });
+  if (lazy.length !== info.byteLength) throw fail(`raw_data has ${lazy.length} bytes, the shape needs ${info.byteLength}`);
+  let opened;
+  try {
+    opened = await openRegularFile(lazy.path, (what) => fail(`the model file is now ${what}`));
+  } catch (e) {
+    if (isTrtRefitError(e)) throw e;
+    throw fail(`the model file cannot be read again (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    if (lazy.offset + lazy.length > opened.size) throw fail('the model file changed since it was opened (it is shorter)');
+    return await readFully(opened.fh, lazy.offset, lazy.length, () => fail('the model file changed while being read'), into);
+  } finally {
+    await opened.fh.close();
+  }
 }
 
 function joinStrings(strings: Uint8Array[]): Uint8Array {
@@ -336,6 +365,10 @@ export function parseOnnxModel(bytes: Uint8Array, options: ParseOnnxModelOptions
     // protobufjs checks every length against the input before it slices, so a forged length fails here.
     throw new OnnxModelError(`not a valid ONNX model: ${(e as Error).message}`, {}, { cause: e });
   }
+  return modelFromProto(proto, options);
+}
+
+function modelFromProto(proto: OnnxModelProto, options: ParseOnnxModelOptions): OnnxModel {
   if (!proto.graph) throw new OnnxModelError('not a valid ONNX model: it has no graph');
   const dir = options.externalDataDir !== undefined ? resolve(options.externalDataDir) : options.modelPath ? dirname(resolve(options.modelPath)) : undefined;
   const model = new OnnxModel(proto, dir);
@@ -348,6 +381,9 @@ export function parseOnnxModel(bytes: Uint8Array, options: ParseOnnxModelOptions
   return model;
 }
 
+/** Files from this size on are opened lazily by default (see {@link OpenOnnxModelOptions.lazy}). */
+const LAZY_FILE = 64 * 2 ** 20;
+
 /** Protobuf messages cannot exceed 2 GiB; larger models keep their weights in external data. */
 const MAX_PROTOBUF = 2 ** 31 - 1;
 
@@ -357,12 +393,14 @@ const MAX_PROTOBUF = 2 ** 31 - 1;
  * @throws OnnxModelError for a missing or unreadable file, a path that is not a regular file, or an invalid model.
  */
 export async function openOnnxModel(path: string, options: OpenOnnxModelOptions = {}): Promise<OnnxModel> {
-  let bytes: Uint8Array;
+  let bytes: Uint8Array | undefined;
+  let proto: OnnxModelProto | undefined;
   try {
     const { fh, size } = await openRegularFile(path, (what) => new OnnxModelError(`cannot read ${path}: it is ${what}, not a regular file`, { file: path }));
     try {
       if (size > MAX_PROTOBUF) throw new OnnxModelError(`cannot read ${path}: ${size} bytes is more than a protobuf can hold (2 GiB); such models keep their weights in external data`, { file: path });
-      bytes = await readFully(fh, 0, size, () => new OnnxModelError(`cannot read ${path}: it shrank while being read`, { file: path }));
+      if (options.lazy ?? size >= LAZY_FILE) proto = await scanModelFile(fh, size, resolve(path));
+      if (!proto) bytes = await readFully(fh, 0, size, () => new OnnxModelError(`cannot read ${path}: it shrank while being read`, { file: path }));
     } finally {
       await fh.close();
     }
@@ -370,5 +408,6 @@ export async function openOnnxModel(path: string, options: OpenOnnxModelOptions 
     if (isTrtRefitError(e)) throw e;
     throw new OnnxModelError(`cannot read ${path}: ${(e as Error).message}`, { file: path }, { cause: e });
   }
-  return parseOnnxModel(bytes, { modelPath: path, ...(options.externalDataDir !== undefined ? { externalDataDir: options.externalDataDir } : {}) });
+  const parseOptions = { modelPath: path, ...(options.externalDataDir !== undefined ? { externalDataDir: options.externalDataDir } : {}) };
+  return proto ? modelFromProto(proto, parseOptions) : parseOnnxModel(bytes!, parseOptions);
 }

@@ -438,8 +438,75 @@ describe('external data is confined to the model folder', () => {
   });
 });
 
+/** Every tensor of a model, name → hex of its bytes (or the error's code). */
+async function allTensors(path: string, lazy: boolean): Promise<Map<string, string>> {
+  const m = await openOnnxModel(path, { lazy });
+  const out = new Map<string, string>();
+  for (const t of m.tensors()) {
+    out.set(`${t.scope}/${t.kind}/${t.name}`, await m.readTensor(t).then((b) => Buffer.from(b).toString('hex'), (e: { code?: string }) => `error ${e.code}`));
+  }
+  return out;
+}
+
+describe('lazy open: large embedded data stays in the file until read', () => {
+  it('reads exactly what the eager reader reads (big and small tensors, subgraphs, Constant nodes, external data)', async () => {
+    const dir = tmp();
+    const big = (n: number, k: number) => new Uint8Array(new Float32Array(n).map((_, i) => Math.sin(i * k)).buffer);
+    const { model, externalData } = writeOnnxModel({
+      nodes: [
+        { opType: 'Constant', inputs: [], outputs: ['c'], attributes: { value: { tensor: { name: 'cv', dataType: 1, dims: [20000], raw: big(20000, 5) } } } },
+        { opType: 'If', inputs: ['cond'], outputs: ['y'], attributes: {
+          then_branch: { graph: { nodes: [{ opType: 'Identity', inputs: ['sub'], outputs: ['ty'] }], initializers: [{ name: 'sub', dataType: 1, dims: [30000], raw: big(30000, 7) }], outputs: [{ name: 'ty', elemType: 1, dims: [30000] }] } },
+          else_branch: { graph: { nodes: [{ opType: 'Identity', inputs: ['w1'], outputs: ['ey'] }], outputs: [{ name: 'ey', elemType: 1, dims: [30000] }] } },
+        } },
+      ],
+      initializers: [
+        { name: 'cond', dataType: 9, dims: [], raw: new Uint8Array([1]) },
+        { name: 'w1', dataType: 1, dims: [30000], raw: big(30000, 1) },
+        { name: 'w2', dataType: 10, dims: [100000], raw: big(50000, 2) },
+        { name: 'small', dataType: 1, dims: [3], raw: f32(1, 2, 3) },
+        { name: 'typed', dataType: 1, dims: [2], typed: { field: 'floatData', values: [4, 5] } },
+        { name: 'ext', dataType: 1, dims: [20000], raw: big(20000, 3), external: true },
+        { name: 'wrong', dataType: 1, dims: [5], raw: big(20000, 4) }, // raw_data of the wrong size: refused either way
+      ],
+      outputs: [{ name: 'y', elemType: 1, dims: [30000] }],
+      externalDataFile: 'm.onnx.data',
+    });
+    writeFileSync(join(dir, 'm.onnx'), model);
+    writeFileSync(join(dir, 'm.onnx.data'), externalData!);
+    const eager = await allTensors(join(dir, 'm.onnx'), false);
+    const lazy = await allTensors(join(dir, 'm.onnx'), true);
+    expect(lazy).toEqual(eager);
+    const get = (name: string) => [...eager].find(([k]) => k.endsWith(`/initializer/${name}`))?.[1];
+    expect(get('wrong')).toBe(`error ${TrtRefitErrorCode.INVALID_MODEL}`);
+    expect(get('w2')!.length).toBe(2 * 100000 * 2);
+    expect(get('sub')!.length).toBe(2 * 30000 * 4);
+    // lazily read tensors come from the file when read: a file changed since is refused, not misread
+    const m = await openOnnxModel(join(dir, 'm.onnx'), { lazy: true });
+    const w1 = m.tensors().find((t) => t.name === 'w1')!;
+    writeFileSync(join(dir, 'm.onnx'), model.subarray(0, 1000));
+    await expect(m.readTensor(w1)).rejects.toMatchObject({ code: TrtRefitErrorCode.INVALID_MODEL, message: expect.stringMatching(/changed since it was opened/) });
+  });
+
+  it('damaged files are refused with typed errors, as by the eager reader', async () => {
+    const dir = tmp();
+    const { model } = writeOnnxModel({ nodes: [{ opType: 'Identity', inputs: ['w'], outputs: ['y'] }], initializers: [{ name: 'w', dataType: 1, dims: [20000], raw: new Uint8Array(80000) }] });
+    for (const cut of [1, 10, 40, 100, model.length - 1]) {
+      writeFileSync(join(dir, 'cut.onnx'), model.subarray(0, cut));
+      await expect(openOnnxModel(join(dir, 'cut.onnx'), { lazy: true })).rejects.toMatchObject({ code: TrtRefitErrorCode.INVALID_MODEL });
+    }
+  });
+});
+
 describe('third-party corpus (../shared/corpus)', () => {
   const files = corpusModels();
+  it.skipIf(files.length === 0)(`lazy and eager reads agree on every corpus model (${files.length} models)`, async () => {
+    for (const f of files) {
+      const eager = await allTensors(f, false).catch((e: { code?: string }) => `error ${e.code}`);
+      const lazy = await allTensors(f, true).catch((e: { code?: string }) => `error ${e.code}`);
+      expect(lazy, f).toEqual(eager);
+    }
+  }, 120_000);
   it.skipIf(files.length === 0)(`every tensor of every corpus model reads, or fails with a typed error (${files.length} models)`, async () => {
     let tensors = 0;
     let typedFailures = 0;
