@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import {
   BuilderFlag,
@@ -76,7 +77,20 @@ export class MockEngine implements CudaEngine {
    * memory: the first refit of a weight allocates it (the plan's bytes, which the caller owns, are never written),
    * later refits copy into the same memory.
    */
+  /** CRC-32 of a weight's current values: the plan's own while unchanged, else computed once per refit. */
+  private crcOf(name: string): number | undefined {
+    if (!this.owned.has(name)) return this.byName.get(name)?.crc32;
+    let c = this.crcs.get(name);
+    if (c === undefined) {
+      c = crc32(this.store.get(name)!);
+      this.crcs.set(name, c);
+    }
+    return c;
+  }
+  private readonly crcs = new Map<string, number>();
+
   apply(name: string, bytes: Uint8Array): void {
+    this.crcs.delete(name);
     const mine = this.owned.has(name) ? this.store.get(name) : undefined;
     if (mine && mine.byteLength === bytes.byteLength) mine.set(bytes);
     else {
@@ -130,6 +144,7 @@ export class MockEngine implements CudaEngine {
         stripped: excluded,
         fusionGroup: props.refittable ? w.fusionGroup : -1,
         data: excluded ? null : this.valuesOf(w.name),
+        crc32: excluded ? undefined : this.crcOf(w.name),
       };
     });
     const plan: PlanContents = {

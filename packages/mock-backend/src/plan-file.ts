@@ -94,7 +94,7 @@ export function writePlan(plan: PlanContents): Uint8Array {
 
 /**
  * Writes a plan to a file, byte for byte what {@link writePlan} returns, without assembling it in memory: the
- * metadata, then each weight's data straight from where it is (positioned writes), then the trailer. Host memory
+ * metadata, then each weight's data straight from where it is (gathered writes), then the trailer. Host memory
  * stays at the metadata's size however large the weights; the file is written under a temporary name and renamed
  * into place once complete, so a failed write never leaves a damaged plan at `path`. Resolves to its size.
  */
@@ -103,31 +103,43 @@ export async function writePlanFile(path: string, plan: PlanContents): Promise<n
   const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
   const fh = await open(tmp, 'w');
   try {
-    const put = async (bytes: Uint8Array, at: number) => {
-      for (let done = 0; done < bytes.byteLength; ) {
-        const { bytesWritten } = await fh.write(bytes, done, Math.min(bytes.byteLength - done, 1 << 30), at + done);
-        done += bytesWritten;
-      }
-    };
-    await put(layout.fb, 0);
+    // The plan's parts in file order, padding included, gathered into writev calls of up to 512 buffers.
+    const parts: Uint8Array[] = [layout.fb];
     const zeros = new Uint8Array(ALIGN);
-    let end = layout.fb.byteLength; // everything between parts is zero padding, written explicitly
-    const pad = async (to: number) => {
-      while (end < to) {
-        const n = Math.min(ALIGN, to - end);
-        await put(zeros.subarray(0, n), end);
-        end += n;
-      }
+    let end = layout.fb.byteLength;
+    const pad = (to: number) => {
+      if (to > end) parts.push(zeros.subarray(0, to - end)); // gaps are shorter than ALIGN by construction
+      end = Math.max(end, to);
     };
     for (const [i, w] of plan.weights.entries()) {
       if (!w.data) continue;
-      const at = layout.dataStart + layout.placed[i]!.offset;
-      await pad(at);
-      await put(w.data, at);
-      end = at + w.data.byteLength;
+      pad(layout.dataStart + layout.placed[i]!.offset);
+      parts.push(w.data);
+      end += w.data.byteLength;
     }
-    await pad(layout.dataStart + layout.dataLength);
-    await put(layout.trailer, end);
+    pad(layout.dataStart + layout.dataLength);
+    parts.push(layout.trailer);
+    let at = 0;
+    for (let i = 0; i < parts.length; i += 512) {
+      const batch = parts.slice(i, i + 512);
+      const want = batch.reduce((n, b) => n + b.byteLength, 0);
+      let { bytesWritten } = await fh.writev(batch, at);
+      // A short write (a full disk returns an error instead): finish the batch with positioned writes.
+      for (let skip = bytesWritten, k = 0; bytesWritten < want; k++) {
+        const b = batch[k]!;
+        if (skip >= b.byteLength) {
+          skip -= b.byteLength;
+          continue;
+        }
+        for (let off = skip; off < b.byteLength; ) {
+          const r = await fh.write(b, off, b.byteLength - off, at + bytesWritten);
+          off += r.bytesWritten;
+          bytesWritten += r.bytesWritten;
+        }
+        skip = 0;
+      }
+      at += want;
+    }
     await fh.close();
     await rename(tmp, path);
     return layout.total;
@@ -155,7 +167,7 @@ function planLayout(plan: PlanContents): PlanLayout {
     if (!w.data) return { offset: 0, length: 0, crc: 0 };
     const offset = align(dataLength);
     dataLength = offset + w.data.byteLength;
-    return { offset, length: w.data.byteLength, crc: crc32(w.data) };
+    return { offset, length: w.data.byteLength, crc: w.crc32 ?? crc32(w.data) }; // a checksum the caller knows is reused
   });
   dataLength = align(dataLength);
 
