@@ -56,11 +56,20 @@ export class NativeBackend implements Backend {
     this.device = ctx.device;
   }
 
+  /**
+   * Backend::createBuilder: see {@link Backend.createBuilder}. Here: TensorRT's `createInferBuilder`, its messages
+   * going to `logger` (or the backend's default logger); fails with TensorRT's logged errors, e.g. without a CUDA
+   * device.
+   */
   createBuilder(logger?: Logger): NativeBuilder {
     const log = this.ctx.logFor(checkLogger(logger));
     return new NativeBuilder(create(log, () => this.ctx.tensorrt.createBuilder(log.sink)), log, this.ctx);
   }
 
+  /**
+   * Backend::createRuntime: see {@link Backend.createRuntime}. Here: TensorRT's `createInferRuntime`, its messages
+   * going to `logger` (or the backend's default logger).
+   */
   createRuntime(logger?: Logger): NativeRuntime {
     const log = this.ctx.logFor(checkLogger(logger));
     return new NativeRuntime(create(log, () => this.ctx.tensorrt.createRuntime(log.sink)), log, this.ctx);

@@ -46,16 +46,22 @@ export class NativeBuilderConfig extends NativeResource<RawConfig> implements Bu
     super(native, log, 'BuilderConfig');
   }
 
+  /**
+   * IBuilderConfig::setFlag: see {@link BuilderConfig.setFlag}. Here: the name is mapped to the loaded major's bit
+   * and set in TensorRT's mask; UnsupportedFeatureError for a flag this TensorRT version lacks.
+   */
   setFlag(flag: BuilderFlag): void {
     const f = this.known(flag);
     this.call((n) => n.setFlags((n.getFlags() | (1 << this.ctx.flagBits[f])) >>> 0));
   }
 
+  /** IBuilderConfig::clearFlag: see {@link BuilderConfig.clearFlag}. Here: clears the loaded major's bit in TensorRT's mask. */
   clearFlag(flag: BuilderFlag): void {
     const f = this.known(flag);
     this.call((n) => n.setFlags((n.getFlags() & ~(1 << this.ctx.flagBits[f])) >>> 0));
   }
 
+  /** IBuilderConfig::getFlag: see {@link BuilderConfig.getFlag}. Here: reads the loaded major's bit from TensorRT's mask. */
   getFlag(flag: BuilderFlag): boolean {
     const f = this.known(flag);
     return this.call((n) => ((n.getFlags() >>> this.ctx.flagBits[f]) & 1) === 1);
@@ -68,6 +74,10 @@ export class NativeBuilderConfig extends NativeResource<RawConfig> implements Bu
     this.call((n) => n.setFlags(((n.getFlags() & keep) | mask) >>> 0));
   }
 
+  /**
+   * IBuilderConfig::getFlags: see {@link BuilderConfig.getFlags}. Here: TensorRT's mask as names; only modelled
+   * flags are listed, so TensorRT's own defaults in other bits do not appear.
+   */
   getFlags(): BuilderFlag[] {
     return this.call((n) => builderFlagNames(n.getFlags(), this.ctx.flagBits));
   }
@@ -122,6 +132,11 @@ export class NativeBuilder extends NativeResource<RawBuilder> implements Builder
     super(native, log, 'Builder');
   }
 
+  /**
+   * IBuilder::createNetwork: see {@link Builder.createNetwork}. Here: a real `INetworkDefinition`
+   * (`createNetworkV2(0)`, explicit batch), empty until an ONNX parser fills it or hand-built layers are lowered at
+   * build. Disposed with the builder.
+   */
   createNetwork(): NativeNetworkDefinition {
     const raw = this.call((n) => n.createNetwork());
     const network = new NativeNetworkDefinition(raw, this.log, this.ctx.version);
@@ -129,6 +144,10 @@ export class NativeBuilder extends NativeResource<RawBuilder> implements Builder
     return network;
   }
 
+  /**
+   * IBuilder::createBuilderConfig: see {@link Builder.createBuilderConfig}. Here: TensorRT's config, with detailed
+   * profiling verbosity so the engine inspector can report layers. Disposed with the builder.
+   */
   createBuilderConfig(): NativeBuilderConfig {
     const raw = this.call((n) => n.createBuilderConfig());
     const config = new NativeBuilderConfig(raw, this.log, this.ctx, this);

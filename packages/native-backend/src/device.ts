@@ -35,6 +35,7 @@ export class NativeCudaStream implements CudaStream {
     private readonly cuda: NativeCudaModule,
   ) {}
 
+  /** True once {@link NativeCudaStream.dispose} was called. */
   get disposed(): boolean {
     return this.#disposed;
   }
@@ -50,6 +51,10 @@ export class NativeCudaStream implements CudaStream {
     return this.native;
   }
 
+  /**
+   * CudaStream::synchronize: see {@link CudaStream.synchronize}. Here: the addon records an event on the stream and
+   * its completion thread polls it, so neither the JS thread nor a libuv worker blocks.
+   */
   synchronize(): Promise<void> {
     return callNativeAsync(() => this.live().synchronize());
   }
@@ -73,6 +78,10 @@ export class NativeCudaStream implements CudaStream {
     callNative(() => this.live().waitEvent(event.live()));
   }
 
+  /**
+   * CudaStream::dispose: see {@link CudaStream.dispose}. Here: `cudaStreamDestroy`; work already enqueued still
+   * completes. Idempotent.
+   */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
@@ -86,6 +95,7 @@ export class NativeCudaEvent {
   /** @internal */
   constructor(readonly native: RawEvent) {}
 
+  /** True once {@link NativeCudaEvent.dispose} was called. */
   get disposed(): boolean {
     return this.#disposed;
   }
@@ -96,6 +106,7 @@ export class NativeCudaEvent {
     return this.native;
   }
 
+  /** Records the event on `stream` (`cudaEventRecord`); `stream` must come from this backend. */
   record(stream: CudaStream): void {
     if (!(stream instanceof NativeCudaStream)) throw typeError('stream', 'a CudaStream of this backend', stream);
     callNative(() => this.live().record(stream.live()));
@@ -106,6 +117,7 @@ export class NativeCudaEvent {
     return callNativeAsync(() => this.live().synchronize());
   }
 
+  /** True when the work before the last `record` has completed (`cudaEventQuery`). */
   query(): boolean {
     return callNative(() => this.live().query());
   }
@@ -116,6 +128,7 @@ export class NativeCudaEvent {
     return callNative(() => this.live().elapsedTime(start.live()));
   }
 
+  /** Destroys the event (`cudaEventDestroy`, deferred while a `synchronize()` is pending). Idempotent. */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
@@ -141,6 +154,7 @@ export class NativeDeviceBuffer implements DeviceBuffer {
     this.deviceId = native.deviceId;
   }
 
+  /** True once {@link NativeDeviceBuffer.dispose} was called. */
   get disposed(): boolean {
     return this.#disposed;
   }
@@ -164,6 +178,11 @@ export class NativeDeviceBuffer implements DeviceBuffer {
     callNative(() => n.upload(view, at));
   }
 
+  /**
+   * DeviceBuffer::uploadAsync: see {@link DeviceBuffer.uploadAsync}. Here: validated in TS, then `cudaMemcpyAsync`
+   * is enqueued on `stream` before this returns; a pageable `src` of up to 64 MiB is staged through pooled pinned
+   * memory and may be changed at once, a pinned one must stay unchanged until the Promise resolves.
+   */
   uploadAsync(src: ArrayBufferView, stream: CudaStream, offset?: number): Promise<void> {
     return callNativeAsync(() => {
       const n = this.live();
@@ -184,6 +203,11 @@ export class NativeDeviceBuffer implements DeviceBuffer {
     return bytesOf(target);
   }
 
+  /**
+   * DeviceBuffer::downloadAsync: see {@link DeviceBuffer.downloadAsync}. Here: validated in TS, then
+   * `cudaMemcpyAsync` is enqueued on `stream` before this returns; `dst` (or a new array of the rest of the buffer
+   * from `offset`) holds the data once the Promise resolves and must not be touched before.
+   */
   downloadAsync(stream: CudaStream, dst?: ArrayBufferView, offset?: number): Promise<Uint8Array> {
     return callNativeAsync(() => {
       const n = this.live();
@@ -227,11 +251,16 @@ export class NativeDeviceApi implements DeviceApi {
   /** @internal */
   constructor(readonly cuda: NativeCudaModule) {}
 
+  /**
+   * DeviceApi::allocate: see {@link DeviceApi.allocate}. Here: `cudaMalloc` on the current device; throws a
+   * `TrtRefitError` with code ERR_TRT_REFIT_DEVICE (free and total memory in its message) when CUDA cannot allocate.
+   */
   allocate(byteLength: number): NativeDeviceBuffer {
     const n = expectSize(byteLength, 'byteLength');
     return new NativeDeviceBuffer(callNative(() => this.cuda.allocate(n)));
   }
 
+  /** DeviceApi::createStream: see {@link DeviceApi.createStream}. Here: a non-blocking CUDA stream on the current device. */
   createStream(): NativeCudaStream {
     return new NativeCudaStream(callNative(() => this.cuda.createStream()), this.cuda);
   }
@@ -272,10 +301,12 @@ export class NativeDeviceApi implements DeviceApi {
     return callNative(() => this.cuda.memGetInfo());
   }
 
+  /** The number of CUDA devices (`cudaGetDeviceCount`). */
   deviceCount(): number {
     return callNative(() => this.cuda.deviceCount());
   }
 
+  /** `cudaGetDeviceProperties` of `deviceId`, by default the current device (`cudaGetDevice`). */
   deviceProperties(deviceId?: number): NativeDeviceProperties {
     const id = deviceId === undefined ? callNative(() => this.cuda.getDevice()) : expectSize(deviceId, 'deviceId');
     return callNative(() => this.cuda.deviceProperties(id));

@@ -49,10 +49,12 @@ export class NativeCudaEngine extends NativeResource<RawEngine> implements CudaE
     return this.live();
   }
 
+  /** ICudaEngine::isRefittable: see {@link CudaEngine.isRefittable}. Here: TensorRT's answer. */
   isRefittable(): boolean {
     return this.call((n) => n.isRefittable());
   }
 
+  /** ICudaEngine::createSerializationConfig: see {@link CudaEngine.createSerializationConfig}. Here: TensorRT's config, flags by name. */
   createSerializationConfig(): NativeSerializationConfig {
     return new NativeSerializationConfig(
       this.call((n) => n.createSerializationConfig()),
@@ -61,12 +63,17 @@ export class NativeCudaEngine extends NativeResource<RawEngine> implements CudaE
     );
   }
 
+  /**
+   * ICudaEngine::serializeWithConfig: see {@link CudaEngine.serializeWithConfig}. Here: synchronous; `config` must
+   * come from this backend; the result is a zero-copy view of TensorRT's `IHostMemory`.
+   */
   serializeWithConfig(config: SerializationConfig): Uint8Array {
     if (!(config instanceof NativeSerializationConfig)) throw typeError('config', 'a SerializationConfig from engine.createSerializationConfig()', config);
     const raw = config.raw();
     return this.call((n) => n.serializeWithConfig(raw));
   }
 
+  /** ICudaEngine::serialize: see {@link CudaEngine.serialize}. Here: synchronous; a zero-copy view of TensorRT's `IHostMemory`. */
   serialize(): Uint8Array {
     return this.call((n) => n.serialize());
   }
@@ -90,6 +97,10 @@ export class NativeCudaEngine extends NativeResource<RawEngine> implements CudaE
     return this.call((n) => n.getEngineInformation());
   }
 
+  /**
+   * The engine's input and output tensors: see {@link CudaEngine.getIOTensors}. Here: read from TensorRT once and
+   * cached; each call returns fresh copies. Dynamic dimensions are -1.
+   */
   getIOTensors(): IOTensorInfo[] {
     if (!this.#io) {
       this.#io = this.call((n) => n.getIOTensors())
@@ -99,6 +110,10 @@ export class NativeCudaEngine extends NativeResource<RawEngine> implements CudaE
     return this.#io.map((t) => ({ ...t, dims: [...t.dims] }));
   }
 
+  /**
+   * ICudaEngine::createExecutionContext: see {@link CudaEngine.createExecutionContext}. Here: TensorRT's context;
+   * disposed with the engine.
+   */
   createExecutionContext(): NativeExecutionContext {
     const context = new NativeExecutionContext(
       this.call((n) => n.createExecutionContext()),

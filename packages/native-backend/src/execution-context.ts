@@ -61,6 +61,12 @@ export class NativeExecutionContext extends NativeResource<RawContext> implement
     super(native, log, 'ExecutionContext');
   }
 
+  /**
+   * IExecutionContext::execute: see {@link ExecutionContext.execute}. Here: inputs are checked in TS (names, dims,
+   * typed array kind and byte length); the addon then copies them to device memory, runs `enqueueV3` on `stream`
+   * (a private stream when omitted) and copies the outputs back, queued behind any refit of the same engine.
+   * HALF and BF16 outputs come back as Float32Array.
+   */
   async execute(inputs: Record<string, HostTensor>, stream?: CudaStream): Promise<Record<string, HostTensor>> {
     this.live();
     if (inputs === null || typeof inputs !== 'object') throw typeError('inputs', 'an object of { data, dims } by input name', inputs);

@@ -16,6 +16,10 @@ export interface NativeBuildRecord {
   readonly reason?: string;
 }
 
+/**
+ * What {@link loadBinding} returns: the loaded addon with its path, or `ok: false`; both list every attempt and,
+ * when one was found, the `build-info.json` record of the build.
+ */
 export type BindingResult =
   | { readonly ok: true; readonly binding: NativeBinding; readonly path: string; readonly attempts: readonly BindingAttempt[]; readonly build?: NativeBuildRecord }
   | { readonly ok: false; readonly attempts: readonly BindingAttempt[]; readonly build?: NativeBuildRecord };

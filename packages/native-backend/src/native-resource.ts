@@ -24,6 +24,7 @@ export abstract class NativeResource<N extends NativeDisposable> {
     this.#what = what;
   }
 
+  /** True once `dispose()` was called. */
   get disposed(): boolean {
     return this.#disposed;
   }
@@ -34,6 +35,10 @@ export abstract class NativeResource<N extends NativeDisposable> {
     return this.native;
   }
 
+  /**
+   * Moves TensorRT's queued log messages into the JS logger and the queued error-recorder reports into the JS
+   * recorder (when one is set); returns the log messages, so callers can quote the errors.
+   */
   protected flushAll(): { severity: Severity; message: string }[] {
     const messages = this.log.flush();
     this.recorderBridge?.flush();
@@ -84,6 +89,7 @@ export abstract class NativeResource<N extends NativeDisposable> {
     }
   }
 
+  /** Same as `dispose()`, for `using` declarations. */
   [Symbol.dispose](): void {
     this.dispose();
   }

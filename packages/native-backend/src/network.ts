@@ -53,6 +53,7 @@ export class NativeNetworkDefinition extends NetworkDefinition {
     this.#lowered = this.layers.length;
   }
 
+  /** True once {@link NativeNetworkDefinition.dispose} was called. */
   get disposed(): boolean {
     return this.#disposed;
   }

@@ -34,6 +34,10 @@ export class NativeOnnxParser extends NativeResource<RawParser> implements OnnxP
     return ok;
   }
 
+  /**
+   * IParser::parseFromFile: see {@link OnnxParser.parseFromFile}. Here: TensorRT reads the file on a worker thread,
+   * logging at the backend's log severity; on success the network's inputs and outputs are read back.
+   */
   async parseFromFile(path: string): Promise<boolean> {
     const file = expectString(path, 'path');
     this.network.live();
@@ -42,15 +46,18 @@ export class NativeOnnxParser extends NativeResource<RawParser> implements OnnxP
     return ok;
   }
 
+  /** IParser::getNbErrors: see {@link OnnxParser.getNbErrors}. Here: TensorRT's count. */
   getNbErrors(): number {
     return this.call((n) => n.getNbErrors());
   }
 
+  /** IParser::getError: see {@link OnnxParser.getError}. Here: TensorRT's error, converted; undefined past the last. */
   getError(index: number): ParserError | undefined {
     const i = expectSize(index, 'index');
     return this.call((n) => toParserError(n.getError(i)));
   }
 
+  /** IParser::clearErrors: see {@link OnnxParser.clearErrors}. Here: forwarded to TensorRT. */
   clearErrors(): void {
     this.call((n) => n.clearErrors());
   }

@@ -47,6 +47,10 @@ export class NativeParserRefitter extends NativeResource<RawParserRefitter> impl
     });
   }
 
+  /**
+   * IParserRefitter::refitFromFile: see {@link ParserRefitter.refitFromFile}. Here: TensorRT reads the model on a
+   * worker thread, serialized with the refitter's other asynchronous calls; it only sets weights.
+   */
   refitFromFile(path: string): Promise<boolean> {
     const file = expectString(path, 'path');
     return this.run((n) => n.refitFromFile(file));
@@ -84,15 +88,18 @@ export class NativeParserRefitter extends NativeResource<RawParserRefitter> impl
     return this.run((n) => n.refitModelProto());
   }
 
+  /** IParserRefitter::getNbErrors: see {@link ParserRefitter.getNbErrors}. Here: TensorRT's count. */
   getNbErrors(): number {
     return this.call((n) => n.getNbErrors());
   }
 
+  /** IParserRefitter::getError: see {@link ParserRefitter.getError}. Here: TensorRT's error, converted; undefined past the last. */
   getError(index: number): ParserError | undefined {
     const i = expectSize(index, 'index');
     return this.call((n) => toParserError(n.getError(i)));
   }
 
+  /** IParserRefitter::clearErrors: see {@link ParserRefitter.clearErrors}. Here: forwarded to TensorRT. */
   clearErrors(): void {
     this.call((n) => n.clearErrors());
   }

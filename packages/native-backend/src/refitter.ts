@@ -97,6 +97,12 @@ export class NativeRefitter extends NativeResource<RawRefitter> implements Refit
     return false;
   }
 
+  /**
+   * IRefitter::setNamedWeights: see {@link Refitter.setNamedWeights}. Here: validated in TS first (name, byte length
+   * for type and count, host values with HOST, this backend's DeviceBuffer with DEVICE; a refusal is `false` with
+   * the reason logged and recorded), then `IRefitter::setNamedWeights` in TensorRT. On success the weights stay
+   * referenced until unset, replaced or the refitter is disposed. Throws InvalidStateError while a refit runs.
+   */
   setNamedWeights(name: string, weights: Weights, location?: TensorLocation): boolean {
     this.idle();
     expectString(name, 'name');
@@ -142,6 +148,11 @@ export class NativeRefitter extends NativeResource<RawRefitter> implements Refit
     return { values: v as ArrayBufferView, location: TensorLocation.HOST };
   }
 
+  /**
+   * IRefitter::getNamedWeights: see {@link Refitter.getNamedWeights}. Here: the very object that was set while
+   * TensorRT still points at its values; otherwise a host copy of what TensorRT holds (e.g. weights a parser
+   * refitter converted), or `NULL_WEIGHTS` when nothing is set.
+   */
   getNamedWeights(name: string): Weights {
     this.idle();
     expectString(name, 'name');
@@ -170,12 +181,17 @@ export class NativeRefitter extends NativeResource<RawRefitter> implements Refit
     for (const [name, w] of [...this.#held]) if (!this.stillUsed(name, w)) this.#held.delete(name);
   }
 
+  /** IRefitter::getWeightsLocation: see {@link Refitter.getWeightsLocation}. Here: TensorRT's answer, mapped to a name. */
   getWeightsLocation(name: string): TensorLocation {
     this.idle();
     expectString(name, 'name');
     return locationName(this.call((n) => n.getWeightsLocation(name)));
   }
 
+  /**
+   * IRefitter::unsetNamedWeights: see {@link Refitter.unsetNamedWeights}. Here: crosses into TensorRT; when it
+   * accepts, the adapter stops referencing the weights that were set.
+   */
   unsetNamedWeights(name: string): boolean {
     this.idle();
     expectString(name, 'name');
@@ -184,16 +200,22 @@ export class NativeRefitter extends NativeResource<RawRefitter> implements Refit
     return ok;
   }
 
+  /** IRefitter::getMissingWeights: see {@link Refitter.getMissingWeights}. Here: TensorRT's list, unchanged. */
   getMissingWeights(): string[] {
     this.idle();
     return this.call((n) => n.getMissingWeights());
   }
 
+  /** IRefitter::getAllWeights: see {@link Refitter.getAllWeights}. Here: TensorRT's list, unchanged. */
   getAllWeights(): string[] {
     this.idle();
     return this.call((n) => n.getAllWeights());
   }
 
+  /**
+   * IRefitter::getWeightsPrototype: see {@link Refitter.getWeightsPrototype}. Here: TensorRT's type and count, the
+   * type mapped to a name (FLOAT for a number this package does not know).
+   */
   getWeightsPrototype(name: string): WeightsPrototype {
     this.idle();
     expectString(name, 'name');
@@ -248,28 +270,37 @@ export class NativeRefitter extends NativeResource<RawRefitter> implements Refit
     return this.refit((n) => n.refitCudaEngineAsync(raw));
   }
 
+  /** IRefitter::setMaxThreads: see {@link Refitter.setMaxThreads}. Here: `n` checked to be an integer, then TensorRT's answer. */
   setMaxThreads(n: number): boolean {
     this.idle();
     const threads = expectInteger(n, 'n');
     return this.call((r) => r.setMaxThreads(threads));
   }
 
+  /** IRefitter::getMaxThreads: see {@link Refitter.getMaxThreads}. Here: TensorRT's value. */
   getMaxThreads(): number {
     this.idle();
     return this.call((n) => n.getMaxThreads());
   }
 
+  /** IRefitter::setWeightsValidation: see {@link Refitter.setWeightsValidation}. Here: `enabled` checked to be a boolean, then passed to TensorRT. */
   setWeightsValidation(enabled: boolean): void {
     this.idle();
     const e = expectBoolean(enabled, 'enabled');
     this.call((n) => n.setWeightsValidation(e));
   }
 
+  /** IRefitter::getWeightsValidation: see {@link Refitter.getWeightsValidation}. Here: TensorRT's value. */
   getWeightsValidation(): boolean {
     this.idle();
     return this.call((n) => n.getWeightsValidation());
   }
 
+  /**
+   * IRefitter::setErrorRecorder: see {@link Refitter.setErrorRecorder}. Here: TensorRT gets a native
+   * `IErrorRecorder` whose reports are forwarded to `recorder` after each call and, for reports made on worker
+   * threads, when the addon nudges; the previous bridge is closed. The adapter's own refusals are recorded too.
+   */
   setErrorRecorder(recorder: ErrorRecorder | null): void {
     this.idle();
     if (recorder !== null && (typeof recorder !== 'object' || typeof recorder.reportError !== 'function')) {
@@ -282,11 +313,13 @@ export class NativeRefitter extends NativeResource<RawRefitter> implements Refit
     this.#recorder = recorder;
   }
 
+  /** IRefitter::getErrorRecorder: see {@link Refitter.getErrorRecorder}. Here: the JS recorder last set, or null. */
   getErrorRecorder(): ErrorRecorder | null {
     this.live();
     return this.#recorder;
   }
 
+  /** IRefitter::getLogger: see {@link Refitter.getLogger}. Here: the JS logger TensorRT's messages for this refitter go to. */
   getLogger(): Logger {
     this.live();
     return this.log.logger;
@@ -307,11 +340,13 @@ export class NativeRefitter extends NativeResource<RawRefitter> implements Refit
     return ok;
   }
 
+  /** IRefitter::getMissing: see {@link Refitter.getMissing}. Here: TensorRT's layer + role pairs, roles mapped to names. */
   getMissing(): LayerWeightsRef[] {
     this.idle();
     return this.call((n) => n.getMissing()).map((r) => ({ layerName: r.layerName, role: roleName(r.role) }));
   }
 
+  /** IRefitter::getAll: see {@link Refitter.getAll}. Here: TensorRT's layer + role pairs, roles mapped to names. */
   getAll(): LayerWeightsRef[] {
     this.idle();
     return this.call((n) => n.getAll()).map((r) => ({ layerName: r.layerName, role: roleName(r.role) }));

@@ -46,11 +46,16 @@ export class NativeRuntime extends NativeResource<RawRuntime> implements Runtime
     return new NativeRuntime(raw, this.log, this.ctx);
   }
 
+  /**
+   * IRuntime::setEngineHostCodeAllowed: see {@link Runtime.setEngineHostCodeAllowed}. Here: `allowed` checked to be
+   * a boolean, then passed to TensorRT (needed for version-compatible plans with an embedded lean runtime).
+   */
   setEngineHostCodeAllowed(allowed: boolean): void {
     const a = expectBoolean(allowed, 'allowed');
     this.call((n) => n.setEngineHostCodeAllowed(a));
   }
 
+  /** IRuntime::getEngineHostCodeAllowed: see {@link Runtime.getEngineHostCodeAllowed}. Here: TensorRT's value. */
   getEngineHostCodeAllowed(): boolean {
     return this.call((n) => n.getEngineHostCodeAllowed());
   }

@@ -16,16 +16,22 @@ export class NativeSerializationConfig extends NativeResource<RawConfig> impleme
     super(native, log, 'SerializationConfig');
   }
 
+  /**
+   * ISerializationConfig::setFlag: see {@link SerializationConfig.setFlag}. Here: TensorRT's answer;
+   * UnsupportedFeatureError for a flag this TensorRT version lacks.
+   */
   setFlag(flag: SerializationFlag): boolean {
     const f = this.known(flag);
     return this.call((n) => n.setFlag(serializationFlagBit(f)));
   }
 
+  /** ISerializationConfig::clearFlag: see {@link SerializationConfig.clearFlag}. Here: TensorRT's answer. */
   clearFlag(flag: SerializationFlag): boolean {
     const f = this.known(flag);
     return this.call((n) => n.clearFlag(serializationFlagBit(f)));
   }
 
+  /** ISerializationConfig::getFlag: see {@link SerializationConfig.getFlag}. Here: TensorRT's answer. */
   getFlag(flag: SerializationFlag): boolean {
     const f = this.known(flag);
     return this.call((n) => n.getFlag(serializationFlagBit(f)));
@@ -37,6 +43,7 @@ export class NativeSerializationConfig extends NativeResource<RawConfig> impleme
     return this.call((n) => n.setFlags(mask));
   }
 
+  /** ISerializationConfig::getFlags: see {@link SerializationConfig.getFlags}. Here: TensorRT's mask as names. */
   getFlags(): SerializationFlag[] {
     return this.call((n) => serializationFlagNames(n.getFlags()));
   }

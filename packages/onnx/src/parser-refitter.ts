@@ -1,23 +1,27 @@
 import { Severity, requireFeature, silentLogger, type Feature, type Logger, type ParserError, type ParserRefitter, type RefitProgress, type Refitter, type Weights, hostBytes } from '@trt-refit/core';
 import { foldBatchNorm, type FoldedBatchNorm } from './batch-norm.js';
 import { toTrtWeights } from './importer.js';
+import { lazyRawData } from './lazy-model.js';
 import { OnnxModel, openOnnxModel, parseOnnxModel, type OnnxTensorInfo } from './onnx-model.js';
 import { weightSources } from './weight-sources.js';
 
 /** Options of {@link OnnxParserRefitter}. */
 export interface OnnxParserRefitterOptions {
   /**
-   * Streaming of external data. A refitter holds the weights it is given by reference until the refit, so host
-   * weights cannot be released one by one: without this option every weight read from external data stays in host
-   * memory until the caller's `refitCudaEngine()` (peak host memory = the model's weights, as with TensorRT's
-   * parser refitter). With it, each external tensor is read, converted, and passed here; return the weights to set
+   * Streaming of weights read from files: external data, and the large embedded tensors of a model of 64 MiB or
+   * more (opened lazily, see `OpenOnnxModelOptions.lazy`). A refitter holds the weights it is given by reference
+   * until the refit, so host weights cannot be released one by one: without this option every such weight stays in
+   * host memory until the caller's `refitCudaEngine()` (peak host memory = the model's weights, as with TensorRT's
+   * parser refitter). With it, each such tensor is read, converted, and passed here; return the weights to set
    * instead, typically uploaded to a device buffer (`{ type, values: deviceBuffer, count }`, location DEVICE).
-   * External tensors are read into one scratch buffer, reused for the next tensor once the returned promise
-   * resolves — so copy or upload the bytes before resolving, never keep them — and host memory holds one
-   * external tensor (the largest) however large the model; device memory holds them all. Embedded weights (views of the model's
-   * bytes) and folded BatchNormalization weights (small) are set as host weights either way.
+   * The tensors are read into one scratch buffer, reused for the next tensor once the returned promise resolves —
+   * so copy or upload the bytes before resolving, never keep them — and host memory holds one tensor (the largest)
+   * however large the model; device memory holds them all. Small embedded weights (views of the model's bytes)
+   * and folded BatchNormalization weights are set as host weights either way.
    */
   readonly streamTo?: (name: string, weights: Weights) => Promise<{ weights: Weights; location: 'HOST' | 'DEVICE' }> | { weights: Weights; location: 'HOST' | 'DEVICE' };
+  /** How `refitFromFile` opens models: see `OpenOnnxModelOptions.lazy` (default: lazily from 64 MiB on). */
+  readonly lazy?: boolean;
   /**
    * The TensorRT version to behave as (a backend passes its own): loadModelProto, loadInitializer and
    * refitModelProto throw UnsupportedFeatureError before 10.13, as those methods do not exist there.
@@ -85,7 +89,7 @@ export class OnnxParserRefitter implements ParserRefitter {
   async refitFromFile(path: string): Promise<boolean> {
     let model: OnnxModel;
     try {
-      model = await openOnnxModel(path);
+      model = await openOnnxModel(path, this.options.lazy !== undefined ? { lazy: this.options.lazy } : {});
     } catch (e) {
       return this.error('MODEL_DESERIALIZE_FAILED', `${path}: ${(e as Error).message}`);
     }
@@ -179,7 +183,9 @@ export class OnnxParserRefitter implements ParserRefitter {
     let ok = true;
     const folds = new Map<string, FoldedBatchNorm | string>();
     // With streamTo, external tensors go through one scratch buffer of the largest one's size.
-    const streamed = this.options.streamTo ? sources.flatMap((x) => (x.kind === 'tensor' && x.tensor.storage === 'external' ? [x.tensor.byteLength] : [])) : [];
+    // Tensors read from a file when asked for: external data, and large embedded data of a model opened lazily.
+    const fromFile = (t: OnnxTensorInfo) => t.storage === 'external' || (t.storage === 'raw' && lazyRawData(t.proto) !== undefined);
+    const streamed = this.options.streamTo ? sources.flatMap((x) => (x.kind === 'tensor' && fromFile(x.tensor) ? [x.tensor.byteLength] : [])) : [];
     const scratch = streamed.length ? new Uint8Array(streamed.reduce((m, b) => (Number.isFinite(b) && b > m ? b : m), 0)) : undefined;
     for (const s of sources) {
       if (set.has(s.name)) {
@@ -190,14 +196,14 @@ export class OnnxParserRefitter implements ParserRefitter {
       let location: 'HOST' | 'DEVICE' = 'HOST';
       try {
         if (s.kind === 'tensor') {
-          const into = scratch && s.tensor.storage === 'external' ? scratch : undefined;
+          const into = scratch && fromFile(s.tensor) ? scratch : undefined;
           const w = toTrtWeights(s.tensor, await model.readTensor(s.tensor, { into }), (m) => this.logger.log(Severity.WARNING, m));
           if (typeof w === 'string') {
             ok = this.error('UNSUPPORTED_NODE_DATATYPE', w);
             continue;
           }
           weights = w;
-          if (this.options.streamTo && s.tensor.storage === 'external') {
+          if (this.options.streamTo && fromFile(s.tensor)) {
             ({ weights, location } = await this.options.streamTo(s.name, w));
             // Host weights that still view the scratch buffer would change with the next tensor: keep a copy.
             const v = weights.values;

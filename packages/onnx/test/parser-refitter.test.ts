@@ -134,6 +134,32 @@ describe('OnnxParserRefitter', () => {
     }
   });
 
+  it('streams the large embedded tensors of a lazily opened model too, through the same scratch buffer', async () => {
+    const big = (n: number, k: number) => new Uint8Array(new Float32Array(n).map((_, i) => Math.sin(i * k)).buffer);
+    const specs = [{ name: 'a', count: 40000 }, { name: 'b', count: 30000 }, { name: 'c', count: 3 }];
+    const { refitter, state } = refitterFor(specs.map((x) => ({ name: x.name, dtype: DataType.FLOAT, count: x.count })));
+    const dir = tmp();
+    const { model } = writeOnnxModel({
+      nodes: [{ opType: 'Concat', inputs: ['a', 'b', 'c'], outputs: ['y'], attributes: { axis: 0 } }],
+      initializers: specs.map((x, i) => ({ name: x.name, dataType: 1, dims: [x.count], raw: big(x.count, i + 1) })),
+    });
+    writeFileSync(join(dir, 'm.onnx'), model);
+    const uploaded = new Map<string, Uint8Array>();
+    const buffers = new Set<ArrayBufferLike>();
+    const p = new OnnxParserRefitter(refitter, undefined, {
+      lazy: true,
+      streamTo: (name, w) => {
+        buffers.add(hostBytes(w).buffer);
+        uploaded.set(name, hostBytes(w).slice());
+        return { weights: w, location: 'HOST' };
+      },
+    });
+    expect(await p.refitFromFile(join(dir, 'm.onnx')), errorsOf(p)).toBe(true);
+    expect([...uploaded.keys()].sort()).toEqual(['a', 'b']); // 'c' (12 bytes) is embedded in the structure
+    expect(buffers.size).toBe(1);
+    for (const [i, x] of specs.entries()) expect(Buffer.from(hostBytes(state.getNamedWeights(x.name))).equals(Buffer.from(big(x.count, i + 1))), x.name).toBe(true);
+  });
+
   it('readTensor({ into }) reads external data into the given buffer; a too small one is not used', async () => {
     const model = await openOnnxModel(fixture('convbn/convbn_a_ext.onnx'));
     const t = model.tensors().find((x) => x.name === 'c1.weight')!;
