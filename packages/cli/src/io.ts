@@ -8,7 +8,9 @@ export const ExitCode = { OK: 0, REFUSED: 1, USAGE: 2 } as const;
 
 /** Where a command writes; injected so tests run commands in-process. */
 export interface CliIo {
+  /** Writes command output (text or, with `--json`, JSON); `text` carries its own newlines. */
   stdout: (text: string) => void;
+  /** Writes errors and diagnostics; `text` carries its own newlines. */
   stderr: (text: string) => void;
   /** True when stderr is a terminal: progress bars are drawn only then (never on a pipe or a file). */
   isTTY: boolean;
@@ -16,10 +18,13 @@ export interface CliIo {
   stdoutTTY?: boolean;
   /** Where progress bars are drawn (default process.stderr). */
   progressStream?: NodeJS.WritableStream;
+  /** Environment the commands read: NO_COLOR, FORCE_COLOR, CI; `doctor` passes it to the native backend's probe. */
   env: NodeJS.ProcessEnv;
+  /** Working directory of the run. */
   cwd: string;
 }
 
+/** The {@link CliIo} of the running process: its stdout, stderr, TTY state, environment and working directory. */
 export const processIo = (): CliIo => ({
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),

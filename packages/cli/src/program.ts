@@ -4,6 +4,10 @@ import { commands } from './commands/index.js';
 
 /** A command module: adds its subcommand to the program. Actions return the exit code. */
 export interface CommandModule {
+  /**
+   * Adds the subcommand (its arguments, options and action) to `program`. The action writes through `io` and
+   * passes its exit code to `setExit`, which {@link runCli} resolves to.
+   */
   register(program: Command, io: CliIo, setExit: (code: number) => void): void;
 }
 

@@ -10,6 +10,13 @@ export interface WeightInfo {
   readonly role: WeightsRole;
   /** Layer of the network the weight belongs to (for the legacy layer+role API). */
   readonly layer: string;
+  /**
+   * The type the engine keeps the weight in, when it converts what it is given (e.g. HALF for FLOAT weights of an
+   * FP16 build). Refits then narrow the values, and with weights validation on, values the narrowing overflows are
+   * reported as a warning (TensorRT: validation "during FP32 to FP16/BF16 weights conversions"). Absent: the
+   * engine keeps the type it is given, and there is nothing to validate.
+   */
+  readonly engineType?: DataType;
 }
 
 /**

@@ -4,6 +4,7 @@ import { DisposedError, InvalidArgumentError, type CudaStream, type DeviceApi, t
 export class EmulatedStream implements CudaStream {
   private tail: Promise<void> = Promise.resolve();
   private _disposed = false;
+  /** True once {@link EmulatedStream.dispose} was called. */
   get disposed(): boolean {
     return this._disposed;
   }
@@ -21,6 +22,10 @@ export class EmulatedStream implements CudaStream {
     if (this._disposed) throw new DisposedError('CudaStream');
     await this.tail;
   }
+  /**
+   * CudaStream::dispose: see {@link CudaStream.dispose}. Here: later `enqueue` and `synchronize` calls throw
+   * DisposedError; work already enqueued still runs. Idempotent.
+   */
   dispose(): void {
     this._disposed = true;
   }
@@ -38,6 +43,7 @@ export class EmulatedDeviceBuffer implements DeviceBuffer {
     if (!Number.isSafeInteger(byteLength) || byteLength < 0) throw new InvalidArgumentError(`allocate: byteLength must be a non-negative integer, received ${String(byteLength)}`);
     this.memory = new Uint8Array(byteLength);
   }
+  /** True once {@link EmulatedDeviceBuffer.dispose} was called. */
   get disposed(): boolean {
     return this.memory === null;
   }
@@ -57,6 +63,11 @@ export class EmulatedDeviceBuffer implements DeviceBuffer {
     this.range('upload', src.byteLength, offset);
     mem.set(bytesOf(src), offset);
   }
+  /**
+   * DeviceBuffer::uploadAsync: see {@link DeviceBuffer.uploadAsync}. Here: an {@link EmulatedDeviceBuffer.upload}
+   * enqueued on `stream` (which must be an {@link EmulatedStream}); `src` is read when the copy runs, so it must not
+   * change until the Promise resolves.
+   */
   uploadAsync(src: ArrayBufferView, stream: CudaStream, offset = 0): Promise<void> {
     this.view();
     return asEmulated(stream).enqueue(() => this.upload(src, offset));
@@ -68,10 +79,15 @@ export class EmulatedDeviceBuffer implements DeviceBuffer {
     out.set(mem.subarray(offset, offset + out.byteLength));
     return out;
   }
+  /**
+   * DeviceBuffer::downloadAsync: see {@link DeviceBuffer.downloadAsync}. Here: an {@link EmulatedDeviceBuffer.download}
+   * enqueued on `stream` (which must be an {@link EmulatedStream}); resolves with the bytes once it ran.
+   */
   downloadAsync(stream: CudaStream, dst?: ArrayBufferView, offset = 0): Promise<Uint8Array> {
     this.view();
     return asEmulated(stream).enqueue(() => this.download(dst, offset));
   }
+  /** Releases the emulated memory (to the garbage collector); later use throws DisposedError. Idempotent. */
   dispose(): void {
     this.memory = null;
   }

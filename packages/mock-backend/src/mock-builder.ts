@@ -28,14 +28,20 @@ export class MockBuilderConfig implements BuilderConfig {
   private static check(flag: BuilderFlag): void {
     if (!ALL_FLAGS.has(flag)) throw new InvalidArgumentError(`${JSON.stringify(flag)} is not a BuilderFlag (${[...ALL_FLAGS].join(', ')})`);
   }
+  /**
+   * IBuilderConfig::setFlag: see {@link BuilderConfig.setFlag}. Here: only recorded (flag rules are checked at
+   * build); InvalidArgumentError for a name that is not a BuilderFlag.
+   */
   setFlag(flag: BuilderFlag): void {
     MockBuilderConfig.check(flag);
     this.flags.add(flag);
   }
+  /** IBuilderConfig::clearFlag: see {@link BuilderConfig.clearFlag}. Here: removes the recorded flag; InvalidArgumentError for a name that is not a BuilderFlag. */
   clearFlag(flag: BuilderFlag): void {
     MockBuilderConfig.check(flag);
     this.flags.delete(flag);
   }
+  /** IBuilderConfig::getFlag: see {@link BuilderConfig.getFlag}. Here: whether the flag is recorded (none by default). */
   getFlag(flag: BuilderFlag): boolean {
     return this.flags.has(flag);
   }
@@ -45,6 +51,7 @@ export class MockBuilderConfig implements BuilderConfig {
     this.flags.clear();
     for (const f of list) this.flags.add(f);
   }
+  /** IBuilderConfig::getFlags: see {@link BuilderConfig.getFlags}. Here: the recorded flags, in the order they were set. */
   getFlags(): BuilderFlag[] {
     return [...this.flags];
   }
@@ -54,16 +61,22 @@ export class MockBuilderConfig implements BuilderConfig {
 export class MockBuilder implements Builder {
   private _disposed = false;
   constructor(readonly tensorrtVersion: string, private readonly logger: Logger = silentLogger) {}
+  /** True once {@link MockBuilder.dispose} was called. */
   get disposed(): boolean {
     return this._disposed;
   }
   private check(): void {
     if (this._disposed) throw new DisposedError('Builder');
   }
+  /**
+   * IBuilder::createNetwork: see {@link Builder.createNetwork}. Here: core's TS {@link NetworkDefinition} for the
+   * emulated TensorRT version, filled by hand or by an ONNX importer.
+   */
   createNetwork(): NetworkDefinition {
     this.check();
     return new NetworkDefinition(this.tensorrtVersion);
   }
+  /** IBuilder::createBuilderConfig: see {@link Builder.createBuilderConfig}. Here: a {@link MockBuilderConfig} with no flags set. */
   createBuilderConfig(): BuilderConfig {
     this.check();
     return new MockBuilderConfig();
@@ -105,6 +118,7 @@ export class MockBuilder implements Builder {
       fusionGroups: engine.fusionGroups,
     });
   }
+  /** Marks the builder disposed: later calls throw DisposedError. Networks and configs it created stay usable. Idempotent. */
   dispose(): void {
     this._disposed = true;
   }

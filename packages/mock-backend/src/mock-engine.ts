@@ -46,6 +46,7 @@ export class MockEngine implements CudaEngine {
     for (const w of plan.weights) if (w.data) this.store.set(w.name, w.data);
   }
 
+  /** True once {@link MockEngine.dispose} was called. */
   get disposed(): boolean {
     return this._disposed;
   }
@@ -72,11 +73,6 @@ export class MockEngine implements CudaEngine {
     if (!w) throw new TrtRefitError(TrtRefitErrorCode.INVALID_STATE, `the engine has no weight ${name}`);
     return w;
   }
-  /**
-   * @internal applies refitted values. The engine keeps its own copy, as TensorRT copies weights into the engine's
-   * memory: the first refit of a weight allocates it (the plan's bytes, which the caller owns, are never written),
-   * later refits copy into the same memory.
-   */
   /** CRC-32 of a weight's current values: the plan's own while unchanged, else computed once per refit. */
   private crcOf(name: string): number | undefined {
     if (!this.owned.has(name)) return this.byName.get(name)?.crc32;
@@ -89,6 +85,11 @@ export class MockEngine implements CudaEngine {
   }
   private readonly crcs = new Map<string, number>();
 
+  /**
+   * @internal applies refitted values. The engine keeps its own copy, as TensorRT copies weights into the engine's
+   * memory: the first refit of a weight allocates it (the plan's bytes, which the caller owns, are never written),
+   * later refits copy into the same memory.
+   */
   apply(name: string, bytes: Uint8Array): void {
     this.crcs.delete(name);
     const mine = this.owned.has(name) ? this.store.get(name) : undefined;
@@ -100,19 +101,31 @@ export class MockEngine implements CudaEngine {
     this.filled.add(name);
   }
 
+  /** ICudaEngine::isRefittable: see {@link CudaEngine.isRefittable}. Here: whether the plan was built (and serialized) refittable. */
   isRefittable(): boolean {
     this.check();
     return this.plan.refittable;
   }
+  /**
+   * ICudaEngine::createSerializationConfig: see {@link CudaEngine.createSerializationConfig}. Here: an emulated
+   * config holding the build mode's default flags (EXCLUDE_WEIGHTS for a stripped build, EXCLUDE_LEAN_RUNTIME when
+   * the build excluded it); UnsupportedFeatureError before the TensorRT version that introduced it.
+   */
   createSerializationConfig(): SerializationConfig {
     this.check();
     requireFeature(this.tensorrtVersion, 'ICudaEngine.createSerializationConfig');
     return new MockSerializationConfig(this.tensorrtVersion, defaultSerializationFlags(this.mode).filter((f) => f !== 'EXCLUDE_WEIGHTS' || this.plan.strippedBuild));
   }
+  /** ICudaEngine::serialize: see {@link CudaEngine.serialize}. Here: {@link MockEngine.serializeWithConfig} with a default config. */
   serialize(): Uint8Array {
     this.check();
     return this.serializeWithConfig(this.createSerializationConfig());
   }
+  /**
+   * ICudaEngine::serializeWithConfig: see {@link CudaEngine.serializeWithConfig}. Here: writes a mock plan (the
+   * format `readPlan` reads) with the engine's current weights, honouring the flags (excluded weights are left out);
+   * InvalidFlagsError for a combination TensorRT refuses.
+   */
   serializeWithConfig(config: SerializationConfig): Uint8Array {
     return writePlan(this.planFor(config));
   }
@@ -173,6 +186,7 @@ export class MockEngine implements CudaEngine {
     this.check();
     return this.plan.engineLayers.map((l) => ({ ...l }));
   }
+  /** The engine's inputs then outputs, as recorded in the plan: see {@link CudaEngine.getIOTensors}. */
   getIOTensors() {
     this.check();
     return [
@@ -180,6 +194,11 @@ export class MockEngine implements CudaEngine {
       ...this.plan.outputs.map((t) => ({ name: t.name, mode: 'OUTPUT' as const, dtype: t.dtype, dims: [...t.dims] })),
     ];
   }
+  /**
+   * ICudaEngine::createExecutionContext: see {@link CudaEngine.createExecutionContext}. Here: an emulated context
+   * that runs the plan's network layers on the CPU with the engine's current weights (zeros while stripped), one
+   * execution or refit of this engine at a time.
+   */
   createExecutionContext(): ExecutionContext {
     this.check();
     const engine = this;
@@ -202,6 +221,7 @@ export class MockEngine implements CudaEngine {
       },
     };
   }
+  /** Marks the engine disposed: later calls throw DisposedError. Idempotent. */
   dispose(): void {
     this._disposed = true;
   }

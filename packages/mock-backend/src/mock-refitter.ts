@@ -40,6 +40,7 @@ export class MockRefitter implements Refitter {
     );
   }
 
+  /** True once {@link MockRefitter.dispose} was called. */
   get disposed(): boolean {
     return this._disposed;
   }
@@ -48,54 +49,95 @@ export class MockRefitter implements Refitter {
     return this.state;
   }
 
+  /**
+   * IRefitter::setNamedWeights: see {@link Refitter.setNamedWeights}. Here: emulated by core's {@link RefitState},
+   * which checks the name, type and count against the plan's prototype and the values against `location`
+   * (default HOST), returns false with the reason logged and recorded, and holds the weights by reference.
+   */
   setNamedWeights(name: string, weights: Weights, location: TensorLocation = TensorLocation.HOST): boolean {
     return this.s.setNamedWeights(name, weights, location);
   }
+  /**
+   * IRefitter::getNamedWeights: see {@link Refitter.getNamedWeights}. Here: the very weights last set; null weights
+   * (and an error to the recorder) when none were set.
+   */
   getNamedWeights(name: string): Weights {
     return this.s.getNamedWeights(name);
   }
+  /**
+   * IRefitter::getWeightsLocation: see {@link Refitter.getWeightsLocation}. Here: the location the weights were set
+   * with; HOST (and an error to the recorder) when none were set.
+   */
   getWeightsLocation(name: string): TensorLocation {
     return this.s.getWeightsLocation(name);
   }
+  /**
+   * IRefitter::unsetNamedWeights: see {@link Refitter.unsetNamedWeights}. Here: forgets the weights set for `name`;
+   * false when none were set.
+   */
   unsetNamedWeights(name: string): boolean {
     return this.s.unsetNamedWeights(name);
   }
+  /**
+   * IRefitter::getMissingWeights: see {@link Refitter.getMissingWeights}. Here: computed from the plan's fusion
+   * groups: the partners of every set weight and of every stripped weight not yet refitted, minus what is set.
+   */
   getMissingWeights(): string[] {
     return this.s.getMissingWeights();
   }
+  /** IRefitter::getAllWeights: see {@link Refitter.getAllWeights}. Here: the plan's refittable weights, in plan order. */
   getAllWeights(): string[] {
     return this.s.getAllWeights();
   }
+  /**
+   * IRefitter::getWeightsPrototype: see {@link Refitter.getWeightsPrototype}. Here: type and count recorded in the
+   * plan; count -1 for a name that is not refittable.
+   */
   getWeightsPrototype(name: string): WeightsPrototype {
     return this.s.getWeightsPrototype(name);
   }
+  /**
+   * IRefitter::setMaxThreads: see {@link Refitter.setMaxThreads}. Here: only recorded (the emulated refit is
+   * single-threaded); false and an INVALID_ARGUMENT error for anything but an integer from 1 to 2^31-1.
+   */
   setMaxThreads(n: number): boolean {
     return this.s.setMaxThreads(n);
   }
+  /** IRefitter::getMaxThreads: see {@link Refitter.getMaxThreads}. Here: the value last set, 1 by default. */
   getMaxThreads(): number {
     return this.s.getMaxThreads();
   }
+  /**
+   * IRefitter::setWeightsValidation: see {@link Refitter.setWeightsValidation}. Here: the emulated engine keeps every
+   * weight in the type it is given, so, as in TensorRT without a conversion, there is nothing to validate.
+   */
   setWeightsValidation(enabled: boolean): void {
     this.s.setWeightsValidation(enabled);
   }
+  /** IRefitter::getWeightsValidation: see {@link Refitter.getWeightsValidation}. Here: the value last set, true by default. */
   getWeightsValidation(): boolean {
     return this.s.getWeightsValidation();
   }
+  /** IRefitter::setErrorRecorder: see {@link Refitter.setErrorRecorder}. Here: the emulated refitter reports its refusals to it directly. */
   setErrorRecorder(recorder: ErrorRecorder | null): void {
     this.s.setErrorRecorder(recorder);
   }
+  /** IRefitter::getErrorRecorder: see {@link Refitter.getErrorRecorder}. Here: the recorder last set, or null. */
   getErrorRecorder(): ErrorRecorder | null {
     return this.s.getErrorRecorder();
   }
+  /** IRefitter::getLogger: see {@link Refitter.getLogger}. Here: the logger given to the constructor (silent by default). */
   getLogger(): Logger {
     return this.s.getLogger();
   }
   setWeights(layerName: string, role: WeightsRole, weights: Weights): boolean {
     return this.s.setWeights(layerName, role, weights);
   }
+  /** IRefitter::getMissing: see {@link Refitter.getMissing}. Here: {@link MockRefitter.getMissingWeights} as the plan's layer + role pairs. */
   getMissing(): LayerWeightsRef[] {
     return this.s.getMissing();
   }
+  /** IRefitter::getAll: see {@link Refitter.getAll}. Here: every refittable weight of the plan as a layer + role pair. */
   getAll(): LayerWeightsRef[] {
     return this.s.getAll();
   }
@@ -134,6 +176,7 @@ export class MockRefitter implements Refitter {
     return true;
   }
 
+  /** Marks the refitter disposed: later calls throw DisposedError. The engine and the weights set are left as they are. Idempotent. */
   dispose(): void {
     this._disposed = true;
   }

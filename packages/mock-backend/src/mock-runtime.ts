@@ -22,6 +22,7 @@ export class MockRuntime implements Runtime {
   private hostCodeAllowed = false;
   constructor(readonly tensorrtVersion: string, private readonly logger: Logger = silentLogger, readonly leanVersion?: string) {}
 
+  /** True once {@link MockRuntime.dispose} was called. */
   get disposed(): boolean {
     return this._disposed;
   }
@@ -72,13 +73,19 @@ export class MockRuntime implements Runtime {
     return new MockRuntime(this.tensorrtVersion, this.logger, info.version);
   }
 
+  /**
+   * IRuntime::setEngineHostCodeAllowed: see {@link Runtime.setEngineHostCodeAllowed}. Here: emulated; plans that embed
+   * a lean runtime (VERSION_COMPATIBLE) are refused with a PLAN_VERSION error unless it is true (false by default).
+   */
   setEngineHostCodeAllowed(allowed: boolean): void {
     this.check();
     this.hostCodeAllowed = !!allowed;
   }
+  /** IRuntime::getEngineHostCodeAllowed: see {@link Runtime.getEngineHostCodeAllowed}. Here: the value last set, false by default. */
   getEngineHostCodeAllowed(): boolean {
     return this.hostCodeAllowed;
   }
+  /** Marks the runtime disposed: later calls throw DisposedError. Engines it deserialized stay usable. Idempotent. */
   dispose(): void {
     this._disposed = true;
   }

@@ -13,16 +13,25 @@ export class MockSerializationConfig implements SerializationConfig {
     requireFeature(this.tensorrtVersion, `SerializationFlag.${flag}`);
     return true;
   }
+  /**
+   * ISerializationConfig::setFlag: see {@link SerializationConfig.setFlag}. Here: false for a name that is not a
+   * SerializationFlag; UnsupportedFeatureError for a flag the emulated TensorRT version lacks.
+   */
   setFlag(flag: SerializationFlag): boolean {
     if (!this.ok(flag)) return false;
     this.flags.add(flag);
     return true;
   }
+  /**
+   * ISerializationConfig::clearFlag: see {@link SerializationConfig.clearFlag}. Here: false for a name that is not a
+   * SerializationFlag; UnsupportedFeatureError for a flag the emulated TensorRT version lacks.
+   */
   clearFlag(flag: SerializationFlag): boolean {
     if (!this.ok(flag)) return false;
     this.flags.delete(flag);
     return true;
   }
+  /** ISerializationConfig::getFlag: see {@link SerializationConfig.getFlag}. Here: whether the flag is set. */
   getFlag(flag: SerializationFlag): boolean {
     return this.flags.has(flag);
   }
@@ -33,6 +42,7 @@ export class MockSerializationConfig implements SerializationConfig {
     for (const f of list) this.flags.add(f);
     return true;
   }
+  /** ISerializationConfig::getFlags: see {@link SerializationConfig.getFlags}. Here: the flags set, starting from the engine's defaults. */
   getFlags(): SerializationFlag[] {
     return [...this.flags];
   }

@@ -14,7 +14,7 @@ export type {
 } from './onnx-model.js';
 export { int64ToBigInt, int64ToSafeNumber, type Int64Like } from './int64.js';
 export { halfToFloat, floatToHalf, bf16ToFloat, floatToBf16 } from './half.js';
-export { topologicalOrder } from './topological-order.js';
+export { topologicalOrder, type NodeLike } from './topological-order.js';
 export { openRegularFile, readFully, readRegularFile } from './read-range.js';
 export * from './safetensors.js';
 export * from './onnx-writer.js';

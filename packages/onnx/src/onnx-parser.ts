@@ -38,12 +38,15 @@ export class TsOnnxParser implements OnnxParser {
     return errors.length === 0;
   }
 
+  /** Number of errors recorded since creation or the last {@link clearErrors}; they accumulate across calls. */
   getNbErrors(): number {
     return this.errors.length;
   }
+  /** The error at `index` (0 to `getNbErrors() - 1`), or undefined past the last. */
   getError(index: number): ParserError | undefined {
     return this.errors[index];
   }
+  /** Forgets the recorded errors. */
   clearErrors(): void {
     this.errors.length = 0;
   }

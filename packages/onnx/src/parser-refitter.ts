@@ -75,12 +75,15 @@ export class OnnxParserRefitter implements ParserRefitter {
     return false;
   }
 
+  /** Number of errors recorded since creation or the last {@link clearErrors}; they accumulate across calls. */
   getNbErrors(): number {
     return this.errors.length;
   }
+  /** The error at `index` (0 to `getNbErrors() - 1`), or undefined past the last. */
   getError(index: number): ParserError | undefined {
     return this.errors[index];
   }
+  /** Forgets the recorded errors. */
   clearErrors(): void {
     this.errors.length = 0;
   }

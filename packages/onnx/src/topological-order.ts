@@ -1,7 +1,7 @@
 import { OnnxModelError } from './errors.js';
 
 /** The part of a node the ordering needs. */
-interface NodeLike {
+export interface NodeLike {
   readonly input?: readonly string[] | null;
   readonly output?: readonly string[] | null;
 }

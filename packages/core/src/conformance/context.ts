@@ -8,10 +8,15 @@ import type { ConformanceFixtures } from './fixtures.js';
 
 /** Shared state of the suite's scenarios. */
 export interface ConformanceContext {
+  /** The backend factory given to `runConformanceSuite`; each scenario creates its backend with it. */
   readonly factory: () => Promise<Backend>;
+  /** The fixtures of the suite (`fixturesDir`). */
   readonly fixtures: ConformanceFixtures;
+  /** The backend's capabilities, defaults filled in; a test needing one it lacks is skipped or leaves the check out. */
   readonly caps: { execution: boolean; handBuiltNetworks: boolean; contentHashCheck: boolean };
+  /** Relative tolerance of "outputs equal". */
   readonly tolerance: number;
+  /** Resolves to a lean runtime library for the backend's version; undefined skips scenario D1. */
   readonly leanRuntimePath: (() => Promise<string>) | undefined;
 }
 

@@ -6,12 +6,15 @@ import type { HostTensor } from '../interfaces.js';
 /** Paths and data of the fixtures the suite uses (`fixtures/` of the repository: convbn and tinyxf). */
 export class ConformanceFixtures {
   constructor(readonly dir: string) {}
+  /** The path of a fixture: `parts` joined under `dir`, e.g. `path('convbn', 'convbn_a.onnx')`. */
   path(...parts: string[]): string {
     return join(this.dir, ...parts);
   }
+  /** The contents of a fixture file. */
   async bytes(...parts: string[]): Promise<Uint8Array> {
     return new Uint8Array(await readFile(this.path(...parts)));
   }
+  /** A `.npy` fixture as a host tensor (e.g. an input or the expected logits). */
   async npy(...parts: string[]): Promise<HostTensor> {
     return readNpy(await this.bytes(...parts));
   }

@@ -8,6 +8,7 @@ export interface OpContext {
   readonly inputs: readonly (Tensor | undefined)[];
   readonly weights: Readonly<Record<string, Tensor>>;
 }
+/** A CPU implementation of one ONNX operator: output tensors from the layer's inputs, weights and attributes. */
 export type Op = (c: OpContext) => Tensor[];
 
 const num = (c: OpContext, name: string, dflt: number) => (typeof c.attrs[name] === 'number' ? (c.attrs[name] as number) : dflt);
