@@ -12,27 +12,9 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
 import { DeviceWeightsStreamer, diagnoseNativeBackend, loadBinding, loadNativeDevice } from '@trt-refit/native-backend';
+import { assert, check, failures, results } from './checks.mjs';
 
 const { values: args } = parseArgs({ options: { addon: { type: 'string' }, bandwidth: { type: 'string' }, cycles: { type: 'string', default: '10000' } } });
-const results = [];
-let failed = 0;
-
-async function check(name, fn) {
-  const t0 = performance.now();
-  try {
-    const detail = await fn();
-    results.push({ name, ok: true, ms: +(performance.now() - t0).toFixed(2), ...(detail ? { detail } : {}) });
-    console.log(`ok   ${name}${detail ? ` ${JSON.stringify(detail)}` : ''}`);
-  } catch (e) {
-    failed++;
-    results.push({ name, ok: false, error: String(e?.stack ?? e) });
-    console.log(`FAIL ${name}: ${e?.stack ?? e}`);
-  }
-}
-
-function assert(cond, message) {
-  if (!cond) throw new Error(`assertion failed: ${message}`);
-}
 
 function pattern(n, seed) {
   const a = new Uint8Array(n);
@@ -354,6 +336,6 @@ await check('diagnosis on this machine (TensorRT is not installed here)', () => 
   return { reasons: d.reasons, notes: d.notes, device: d.device?.name };
 });
 
-const summary = { ok: failed === 0, failed, device: props, cuda: binding.cuda.status(), node: process.version, results };
+const summary = { ok: failures() === 0, failed: failures(), device: props, cuda: binding.cuda.status(), node: process.version, results };
 console.log(`SUMMARY ${JSON.stringify(summary)}`);
-process.exitCode = failed ? 1 : 0;
+process.exitCode = failures() ? 1 : 0;

@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { DataType, RefitState, TensorLocation, WeightsRole } from '@trt-refit/core';
 import { OnnxParserRefitter, saveOnnxModel } from '@trt-refit/onnx';
 import { DeviceWeightsStreamer, loadBinding, loadNativeDevice } from '@trt-refit/native-backend';
+import { assert, check, failures, results } from './checks.mjs';
 
 const { values: args } = parseArgs({ options: { addon: { type: 'string' }, cycles: { type: 'string', default: '10000' }, dir: { type: 'string' }, generate: { type: 'string' }, external: { type: 'boolean' }, tensors: { type: 'string' }, only: { type: 'string', default: 'ext,emb,cycles' } } });
 const only = new Set(args.only.split(','));
@@ -46,22 +47,6 @@ if (args.generate) {
 }
 
 const vmHWM = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
-const results = [];
-let failed = 0;
-async function check(name, fn) {
-  try {
-    const detail = await fn();
-    results.push({ name, ok: true, detail });
-    console.log(`ok   ${name} ${JSON.stringify(detail)}`);
-  } catch (e) {
-    failed++;
-    results.push({ name, ok: false, error: String(e?.stack ?? e) });
-    console.log(`FAIL ${name}: ${e?.stack ?? e}`);
-  }
-}
-function assert(cond, message) {
-  if (!cond) throw new Error(`assertion failed: ${message}`);
-}
 
 const loaded = loadBinding(args.addon);
 if (!loaded.ok) {
@@ -150,5 +135,5 @@ if (only.has('cycles')) await check(`cycles of stream + device buffer + set on a
   return { windows, total };
 });
 
-console.log(`SUMMARY ${JSON.stringify({ ok: failed === 0, failed, results })}`);
-process.exit(failed ? 1 : 0);
+console.log(`SUMMARY ${JSON.stringify({ ok: failures() === 0, failed: failures(), results })}`);
+process.exit(failures() ? 1 : 0);
