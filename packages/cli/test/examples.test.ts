@@ -7,7 +7,7 @@ const examples = readdirSync(dir).filter((f) => f.endsWith('.ts'));
 
 describe('examples/ (run by the tests so they never rot)', () => {
   it('there is an example per main workflow', () => {
-    expect(examples.length).toBeGreaterThanOrEqual(5);
+    expect(examples.length).toBeGreaterThanOrEqual(6);
   });
   it.each(examples)('%s runs and its checks pass', async (file) => {
     const lines: string[] = [];

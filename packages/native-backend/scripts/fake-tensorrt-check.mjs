@@ -189,6 +189,44 @@ await check('a refitted stripped engine serialized with weights is a full plan, 
   assert(again.isRefittable(), 'INCLUDE_REFIT keeps it refittable');
 });
 
+await check('cycles of create refitter / set host and device weights / refit / dispose (with a stream): RSS flat', async () => {
+  const readRss = () => process.memoryUsage().rss;
+  const N = Number(process.env.TRT_REFIT_CYCLES ?? 10000);
+  const cycle = async () => {
+    const r = backend.createRefitter(engine, logger);
+    const b = backend.device.fromHost(new Float32Array([0.25]));
+    const stream = backend.device.createStream();
+    if (!r.setNamedWeights('w', { type: DataType.FLOAT, values: new Float32Array([1, 0, 0, 0]), count: 4 })) throw new Error('set w');
+    if (!r.setNamedWeights('b', { type: DataType.FLOAT, values: b, count: 1 }, TensorLocation.DEVICE)) throw new Error('set b');
+    if (!(await r.refitCudaEngineAsync(stream))) throw new Error('refit');
+    await stream.synchronize();
+    r.dispose();
+    b.dispose();
+    stream.dispose();
+  };
+  const settle = async () => {
+    globalThis.gc?.();
+    await new Promise((res) => setTimeout(res, 100));
+    globalThis.gc?.();
+    logger.clear();
+    return readRss();
+  };
+  for (let i = 0; i < N / 10; i++) await cycle();
+  const marks = [await settle()];
+  const heaps = [process.memoryUsage()];
+  const t0 = performance.now();
+  for (let w = 0; w < 3; w++) {
+    for (let i = 0; i < N; i++) await cycle();
+    marks.push(await settle());
+    heaps.push(process.memoryUsage());
+  }
+  const pct = (a, b2) => +((100 * (b2 - a)) / a).toFixed(2);
+  const windows = [pct(marks[0], marks[1]), pct(marks[1], marks[2]), pct(marks[2], marks[3])];
+  const detail = { cycles: N, msPerCycle: +((performance.now() - t0) / (3 * N)).toFixed(2), rssMiB: marks.map((m) => +(m / 2 ** 20).toFixed(1)), heapUsedMiB: heaps.map((h) => +(h.heapUsed / 2 ** 20).toFixed(1)), externalMiB: heaps.map((h) => +(h.external / 2 ** 20).toFixed(1)), growthPctPerWindow: windows };
+  assert(windows[2] < 1, `RSS grew ${windows[2]} % over the last ${N} cycles: ${JSON.stringify(detail)}`);
+  return detail;
+});
+
 await check('dispose order does not matter (native objects keep what they depend on); GC is safe', async () => {
   const runtime = backend.createRuntime();
   const e2 = await runtime.deserializeCudaEngine(plan(true, false));
