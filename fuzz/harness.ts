@@ -9,6 +9,7 @@
  *
  * Used by the 30-second smoke tests in `pnpm test` and by `pnpm fuzz` (long runs with figures).
  */
+import { getHeapStatistics } from 'node:v8';
 import fc from 'fast-check';
 import { isTrtRefitError } from '@trt-refit/core';
 
@@ -122,6 +123,9 @@ export interface FuzzLimits {
   readonly slackBytes?: number;
 }
 
+/** Heap growth tolerated beyond the bound (decoded objects, closures, strings: proportional, but not in bytes). */
+const HEAP_SLACK = 16 * 2 ** 20;
+
 /** What a run saw. */
 export interface FuzzStats {
   inputs: number;
@@ -132,11 +136,13 @@ export interface FuzzStats {
   maxMs: number;
   /** Largest allocated result relative to its input. */
   maxBytesRatio: number;
+  /** Most memory an input's read left allocated (V8 heap + external buffers, not yet collected), in bytes. */
+  maxAllocatedBytes: number;
   seconds: number;
 }
 
 export function newStats(): FuzzStats {
-  return { inputs: 0, accepted: 0, refused: 0, codes: {}, maxMs: 0, maxBytesRatio: 0, seconds: 0 };
+  return { inputs: 0, accepted: 0, refused: 0, codes: {}, maxMs: 0, maxBytesRatio: 0, maxAllocatedBytes: 0, seconds: 0 };
 }
 
 /**
@@ -145,6 +151,7 @@ export function newStats(): FuzzStats {
  */
 export async function checkInput(reader: Reader, bytes: Uint8Array, stats: FuzzStats, limits: FuzzLimits = {}): Promise<void> {
   const maxMs = limits.maxMs ?? 1000;
+  const before = getHeapStatistics();
   const t0 = performance.now();
   let produced = 0;
   let error: unknown;
@@ -154,6 +161,12 @@ export async function checkInput(reader: Reader, bytes: Uint8Array, stats: FuzzS
     error = e;
   }
   const ms = performance.now() - t0;
+  // What the read allocated and had not been collected yet (a lower bound of its peak; a forged size that made
+  // it allocate gigabytes shows here), against the same bound as results.
+  const after = getHeapStatistics();
+  const allocated = Math.max(0, after.external_memory - before.external_memory) + Math.max(0, after.used_heap_size - before.used_heap_size);
+  stats.maxAllocatedBytes = Math.max(stats.maxAllocatedBytes, allocated);
+  const allocationBound = (limits.maxBytesPerInputByte ?? 16) * bytes.length + (limits.slackBytes ?? 1 << 16) + HEAP_SLACK;
   stats.inputs++;
   stats.maxMs = Math.max(stats.maxMs, ms);
   if (error !== undefined) {
@@ -167,6 +180,7 @@ export async function checkInput(reader: Reader, bytes: Uint8Array, stats: FuzzS
     stats.maxBytesRatio = Math.max(stats.maxBytesRatio, produced / Math.max(1, bytes.length));
   }
   if (ms > maxMs) throw new Error(`one input took ${ms.toFixed(0)} ms (limit ${maxMs} ms)`);
+  if (allocated > allocationBound) throw new Error(`reading a ${bytes.length}-byte input allocated ${allocated} bytes (bound ${allocationBound})`);
 }
 
 /**
