@@ -1,4 +1,4 @@
-import { DataType, DATA_TYPE_INFO } from './data-type.js';
+import { DataType } from './data-type.js';
 import { ErrorCode, Severity, TensorLocation, WeightsRole } from './enums.js';
 import type { LayerWeightsRef, WeightsPrototype } from './interfaces.js';
 import type { WeightInfo, WeightInventory } from './inventory.js';

@@ -1,12 +1,11 @@
 import { resolve } from 'node:path';
-import { byteLengthFor, requireFeature, type ParserError, type ParserRefitter, type RefitProgress } from '@trt-refit/core';
+import { byteLengthFor, requireFeature, type ParserRefitter, type RefitProgress } from '@trt-refit/core';
 import type { NativeParserRefitter as RawParserRefitter } from './binding.js';
 import type { NativeContext } from './context.js';
 import type { LogBridge } from './diagnostics.js';
-import { NativeResource } from './native-resource.js';
-import { toParserError } from './parser-error.js';
+import { NativeParserBase } from './parser-error.js';
 import type { NativeRefitter } from './refitter.js';
-import { expectBytes, expectOptionalString, expectSize, expectString, expectView } from './validate.js';
+import { expectBytes, expectOptionalString, expectString, expectView } from './validate.js';
 
 /**
  * TensorRT's own ONNX parser refitter (`nvonnxparser::IParserRefitter`) over a native refitter. It sets weights
@@ -17,7 +16,7 @@ import { expectBytes, expectOptionalString, expectSize, expectString, expectView
  * TensorRT reports no per-weight progress, so `onProgress` is called for every refittable weight after a call that
  * set them all succeeded.
  */
-export class NativeParserRefitter extends NativeResource<RawParserRefitter> implements ParserRefitter {
+export class NativeParserRefitter extends NativeParserBase<RawParserRefitter> implements ParserRefitter {
   onProgress?: RefitProgress | undefined;
 
   /** @internal */
@@ -86,21 +85,5 @@ export class NativeParserRefitter extends NativeResource<RawParserRefitter> impl
   refitModelProto(): Promise<boolean> {
     requireFeature(this.ctx.version, 'IParserRefitter.refitModelProto');
     return this.run((n) => n.refitModelProto());
-  }
-
-  /** IParserRefitter::getNbErrors: see {@link ParserRefitter.getNbErrors}. Here: TensorRT's count. */
-  getNbErrors(): number {
-    return this.call((n) => n.getNbErrors());
-  }
-
-  /** IParserRefitter::getError: see {@link ParserRefitter.getError}. Here: TensorRT's error, converted; undefined past the last. */
-  getError(index: number): ParserError | undefined {
-    const i = expectSize(index, 'index');
-    return this.call((n) => toParserError(n.getError(i)));
-  }
-
-  /** IParserRefitter::clearErrors: see {@link ParserRefitter.clearErrors}. Here: forwarded to TensorRT. */
-  clearErrors(): void {
-    this.call((n) => n.clearErrors());
   }
 }
