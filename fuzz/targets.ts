@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BuilderFlag, isTrtRefitError, type Backend } from '@trt-refit/core';
-import { parseOnnxModel, parseSafetensors, writeOnnxModel } from '@trt-refit/onnx';
+import { OnnxModelError, openOnnxModel, parseOnnxModel, parseSafetensors, writeOnnxModel } from '@trt-refit/onnx';
 import { readPlan } from '@trt-refit/mock-backend';
 import { allocatedBytes, type Reader } from './harness.js';
 
@@ -174,7 +174,7 @@ export const generatedOnnx: fc.Arbitrary<Uint8Array> = fc
     writeOnnxModel({
       nodes: [{ opType: 'Identity', inputs: ['t0'], outputs: ['y'] }],
       initializers: tensors.map((t, i) => {
-        const base = { name: `t${i}`, dataType: t.dataType, dims: t.dims.map((d) => (typeof d === 'bigint' ? d : d)) };
+        const base = { name: `t${i}`, dataType: t.dataType, dims: t.dims };
         if (t.storage === 'raw') return { ...base, raw: new Uint8Array(t.rawLength).fill(0x3f) };
         if (t.storage === 'typed') return { ...base, typed: { field: t.dataType === 7 ? ('int64Data' as const) : t.dataType === 11 ? ('doubleData' as const) : t.dataType === 1 ? ('floatData' as const) : ('int32Data' as const), values: t.typed } };
         if (t.storage === 'external') return { ...base, externalData: t.external };
@@ -214,3 +214,57 @@ export const generatedSafetensors: fc.Arbitrary<Uint8Array> = fc
     out.set(json, 8);
     return out;
   });
+
+/**
+ * The lazy ONNX open (files of 64 MiB or more), differentially: the input is written to a file in `dir`, opened
+ * with `openOnnxModel(path, { lazy: true })` (the protobuf walked field by field, large raw_data left in the file),
+ * and everything must agree with the eager reader on the same bytes — both refuse, or both list the same tensors
+ * with the same bytes or the same error codes. A disagreement fails like an untyped exception.
+ */
+export function lazyOnnxReader(dir: string): Reader {
+  const path = join(dir, 'fuzz-lazy.onnx');
+  const tensorsOf = async (open: () => Promise<ReturnType<typeof parseOnnxModel>>) => {
+    let model;
+    try {
+      model = await open();
+    } catch (e) {
+      if (!isTrtRefitError(e)) throw e;
+      return { refused: e.code };
+    }
+    const out: string[] = [];
+    for (const t of model.tensors()) {
+      try {
+        out.push(`${t.scope}/${t.name}=${Buffer.from(await model.readTensor(t)).toString('base64')}`);
+      } catch (e) {
+        if (!isTrtRefitError(e)) throw e;
+        out.push(`${t.scope}/${t.name}!${e.code}`);
+      }
+    }
+    return { tensors: out };
+  };
+  return async (bytes) => {
+    writeFileSync(path, bytes);
+    const lazy = await tensorsOf(() => openOnnxModel(path, { lazy: true, externalDataDir: dir }));
+    const eager = await tensorsOf(async () => parseOnnxModel(bytes, { externalDataDir: dir }));
+    if (JSON.stringify(lazy) !== JSON.stringify(eager)) throw new Error(`the lazy and eager readers disagree: ${JSON.stringify(lazy).slice(0, 300)} vs ${JSON.stringify(eager).slice(0, 300)}`);
+    if ('refused' in lazy) throw Object.assign(new OnnxModelError('refused by both readers'), { code: lazy.refused });
+    return 0;
+  };
+}
+
+/** ONNX seeds with initializers large enough (64 KiB+) to be left in the file by a lazy open. */
+export function lazyOnnxSeeds(): Uint8Array[] {
+  const big = (n: number, k: number) => new Uint8Array(new Float32Array(n).map((_, i) => Math.sin(i * k)).buffer);
+  return [
+    writeOnnxModel({
+      nodes: [{ opType: 'Add', inputs: ['a', 'b'], outputs: ['y'] }],
+      initializers: [
+        { name: 'a', dataType: 1, dims: [17000], raw: big(17000, 1) },
+        { name: 'b', dataType: 1, dims: [2], raw: f32(1, 2) },
+        { name: 'c', dataType: 10, dims: [40000], raw: big(20000, 2) },
+      ],
+      outputs: [{ name: 'y', elemType: 1, dims: [17000] }],
+    }).model,
+    ...onnxSeeds(),
+  ];
+}

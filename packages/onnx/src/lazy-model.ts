@@ -102,6 +102,20 @@ async function eachField(c: Cursor, start: number, end: number, visit: (field: n
   }
 }
 
+/**
+ * A field, decoded on its own as part of a `type` message to prove it is self-contained: protobufjs does not check
+ * that a nested message stays inside its parent, so a field that overruns its span would decode differently here
+ * (where the next bytes are other fields) than in the whole file. Such a file is left to the ordinary decoder.
+ */
+function checked(type: { decode(bytes: Uint8Array): unknown }, piece: Uint8Array): Uint8Array {
+  try {
+    type.decode(new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength)); // the strict reader (see strictView)
+  } catch (e) {
+    throw new OnnxModelError(`not a valid ONNX model: ${(e as Error).message}`);
+  }
+  return piece;
+}
+
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, x) => n + x.length, 0));
   let o = 0;
@@ -120,7 +134,8 @@ function concat(parts: Uint8Array[]): Uint8Array {
  * fields, so leaving one out of a message and decoding the rest gives the same message without it.
  *
  * Returns undefined when the layout needs the ordinary decoder (the graph field split in several parts, which
- * protobuf merges).
+ * protobuf merges); throws OnnxModelError for a structure it cannot walk (the caller then lets the ordinary
+ * decoder decide, which is more lenient).
  */
 export async function scanModelFile(fh: FileHandle, size: number, path: string): Promise<onnx.ModelProto | undefined> {
   const c = new Cursor(fh, size, path);
@@ -131,14 +146,14 @@ export async function scanModelFile(fh: FileHandle, size: number, path: string):
     if (field === 7 && wire === 2) {
       graphSpan = payload;
       graphs++;
-    } else modelRest.push(await c.bytes(span[0], span[1] - span[0]));
+    } else modelRest.push(checked(ModelProto, await c.bytes(span[0], span[1] - span[0])));
   });
   if (graphs !== 1 || !graphSpan) return undefined;
   const graphRest: Uint8Array[] = [];
   const initializers: onnx.TensorProto[] = [];
   await eachField(c, graphSpan[0], graphSpan[1], async (field, wire, span, payload) => {
     if (field !== 5 || wire !== 2) {
-      graphRest.push(await c.bytes(span[0], span[1] - span[0]));
+      graphRest.push(checked(GraphProto, await c.bytes(span[0], span[1] - span[0])));
       return;
     }
     const tensorRest: Uint8Array[] = [];
@@ -149,7 +164,7 @@ export async function scanModelFile(fh: FileHandle, size: number, path: string):
         return;
       }
       if (f === 9) raw = undefined; // a later, short raw_data replaces a skipped one
-      tensorRest.push(await c.bytes(s[0], s[1] - s[0]));
+      tensorRest.push(checked(TensorProto, await c.bytes(s[0], s[1] - s[0])));
     });
     const t = TensorProto.decode(concat(tensorRest));
     if (raw) (t as unknown as { [LAZY_RAW]: LazyRawData })[LAZY_RAW] = raw;

@@ -360,7 +360,7 @@ export function parseOnnxModel(bytes: Uint8Array, options: ParseOnnxModelOptions
   if (!(bytes instanceof Uint8Array)) throw new OnnxModelError('parseOnnxModel: bytes must be a Uint8Array');
   let proto: OnnxModelProto;
   try {
-    proto = ModelProto.decode(bytes);
+    proto = ModelProto.decode(strictView(bytes));
   } catch (e) {
     // protobufjs checks every length against the input before it slices, so a forged length fails here.
     throw new OnnxModelError(`not a valid ONNX model: ${(e as Error).message}`, {}, { cause: e });
@@ -381,6 +381,15 @@ function modelFromProto(proto: OnnxModelProto, options: ParseOnnxModelOptions): 
   return model;
 }
 
+/**
+ * The bytes as a plain Uint8Array view (no copy). protobufjs picks a reader by the input's class, and its Node
+ * Buffer reader clamps a string that runs past the end instead of refusing it; the plain reader refuses it, so
+ * a truncated model reads the same whether it came as a Buffer or a Uint8Array.
+ */
+export function strictView(bytes: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
+}
+
 /** Files from this size on are opened lazily by default (see {@link OpenOnnxModelOptions.lazy}). */
 const LAZY_FILE = 64 * 2 ** 20;
 
@@ -399,7 +408,9 @@ export async function openOnnxModel(path: string, options: OpenOnnxModelOptions 
     const { fh, size } = await openRegularFile(path, (what) => new OnnxModelError(`cannot read ${path}: it is ${what}, not a regular file`, { file: path }));
     try {
       if (size > MAX_PROTOBUF) throw new OnnxModelError(`cannot read ${path}: ${size} bytes is more than a protobuf can hold (2 GiB); such models keep their weights in external data`, { file: path });
-      if (options.lazy ?? size >= LAZY_FILE) proto = await scanModelFile(fh, size, resolve(path));
+      // The field walk is strict where protobufjs is lenient (it reads a known field whatever its wire type): when
+      // the walk refuses, the ordinary decoder decides, so both ways of opening always agree.
+      if (options.lazy ?? size >= LAZY_FILE) proto = await scanModelFile(fh, size, resolve(path)).catch(() => undefined);
       if (!proto) bytes = await readFully(fh, 0, size, () => new OnnxModelError(`cannot read ${path}: it shrank while being read`, { file: path }));
     } finally {
       await fh.close();

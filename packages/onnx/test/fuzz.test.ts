@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '@trt-refit/core';
 import { checkInput, fuzz, mutate, newStats } from '../../../fuzz/harness.js';
-import { externalDir, generatedOnnx, generatedSafetensors, onnxReader, onnxSeeds, safetensorsReader, safetensorsSeeds } from '../../../fuzz/targets.js';
+import { externalDir, generatedOnnx, generatedSafetensors, lazyOnnxReader, lazyOnnxSeeds, onnxReader, onnxSeeds, safetensorsReader, safetensorsSeeds } from '../../../fuzz/targets.js';
 
 // Smoke runs of the fuzzer (fuzz/harness.ts; `pnpm fuzz` runs long campaigns): only typed errors escape, no input
 // takes over 1 s, nothing returned exceeds 16x the input.
@@ -9,6 +9,13 @@ describe('fuzzing (smoke)', () => {
   it('ONNX reader: mutated models give a typed error or a bounded result', async () => {
     const stats = await fuzz(onnxReader(externalDir()), onnxSeeds(), { seconds: 10, generated: generatedOnnx });
     expect(stats.inputs).toBeGreaterThan(500);
+    expect(stats.refused).toBeGreaterThan(0);
+    expect(stats.accepted).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('lazy ONNX open (large models): agrees with the eager reader on every mutated or forged file', async () => {
+    const stats = await fuzz(lazyOnnxReader(externalDir()), lazyOnnxSeeds(), { seconds: 5, generated: generatedOnnx });
+    expect(stats.inputs).toBeGreaterThan(200);
     expect(stats.refused).toBeGreaterThan(0);
     expect(stats.accepted).toBeGreaterThan(0);
   }, 60_000);

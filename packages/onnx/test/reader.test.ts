@@ -488,6 +488,16 @@ describe('lazy open: large embedded data stays in the file until read', () => {
     await expect(m.readTensor(w1)).rejects.toMatchObject({ code: TrtRefitErrorCode.INVALID_MODEL, message: expect.stringMatching(/changed since it was opened/) });
   });
 
+  it('a string running past the end is refused whether the bytes come as a Buffer or a Uint8Array (found by fuzzing)', async () => {
+    const { model } = writeOnnxModel({ nodes: [{ opType: 'Identity', inputs: ['w'], outputs: ['y'] }], initializers: [{ name: 'w', dataType: 1, dims: [1], raw: f32(1) }] });
+    // producer_name (field 2) claims 100 bytes, 3 follow: protobufjs's Buffer reader would clamp it silently
+    const bad = new Uint8Array([...model, 0x12, 100, 0x61, 0x62, 0x63]);
+    for (const bytes of [bad, Buffer.from(bad)]) expect(() => parseOnnxModel(bytes)).toThrow(expect.objectContaining({ code: TrtRefitErrorCode.INVALID_MODEL }));
+    const dir = tmp();
+    writeFileSync(join(dir, 'bad.onnx'), bad);
+    for (const lazy of [true, false]) await expect(openOnnxModel(join(dir, 'bad.onnx'), { lazy })).rejects.toMatchObject({ code: TrtRefitErrorCode.INVALID_MODEL });
+  });
+
   it('damaged files are refused with typed errors, as by the eager reader', async () => {
     const dir = tmp();
     const { model } = writeOnnxModel({ nodes: [{ opType: 'Identity', inputs: ['w'], outputs: ['y'] }], initializers: [{ name: 'w', dataType: 1, dims: [20000], raw: new Uint8Array(80000) }] });
