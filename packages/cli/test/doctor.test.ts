@@ -65,4 +65,13 @@ describe('trt-refit doctor', () => {
     expect(await runCli(['doctor', '--require', 'gpu'], c)).toBe(ExitCode.USAGE);
     expect(c.err).toMatch(/--require takes one of mock, native, received "gpu"/);
   });
+
+  it('--backend reports that backend only', async () => {
+    for (const name of ['mock', 'native']) {
+      const c = io();
+      expect(await runCli(['doctor', '--backend', name, '--json'], c)).toBe(ExitCode.OK);
+      expect((JSON.parse(c.out) as Report).backends.map((b) => b.name)).toEqual([name]);
+    }
+    expect(await runCli(['doctor', '--backend', 'gpu'], io())).toBe(ExitCode.USAGE);
+  });
 });

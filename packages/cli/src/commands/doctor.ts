@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { CliError, ExitCode, type CliIo } from '../io.js';
 import type { CommandModule } from '../program.js';
 
@@ -20,6 +20,7 @@ export interface DoctorReport {
 interface DoctorOptions {
   json?: boolean;
   require?: string[];
+  backend?: string;
 }
 
 function failure(name: string, module: string, e: unknown): DoctorBackend {
@@ -80,8 +81,10 @@ function formatText(report: DoctorReport): string {
 
 /** Prints the report; exits 1 when a backend named with `--require` is unavailable. */
 export async function doctor(io: CliIo, opts: DoctorOptions): Promise<number> {
-  const report = await doctorReport(io.env);
-  const names = report.backends.map((b) => b.name);
+  const full = await doctorReport(io.env);
+  // --backend: only that backend's entry is reported
+  const report = opts.backend ? { backends: full.backends.filter((b) => b.name === opts.backend) } : full;
+  const names = full.backends.map((b) => b.name);
   for (const r of opts.require ?? []) {
     if (!names.includes(r)) throw new CliError(`--require takes one of ${names.join(', ')}, received ${JSON.stringify(r)}`, ExitCode.USAGE);
   }
@@ -90,7 +93,7 @@ export async function doctor(io: CliIo, opts: DoctorOptions): Promise<number> {
   return missing.length ? ExitCode.REFUSED : ExitCode.OK;
 }
 
-/** `trt-refit doctor [--json] [--require <backend>...]`. */
+/** `trt-refit doctor [--json] [--backend <name>] [--require <backend>...]`. */
 export const doctorCommand: CommandModule = {
   register(program: Command, io: CliIo, setExit) {
     program
@@ -98,6 +101,7 @@ export const doctorCommand: CommandModule = {
       .description('report which backends can run here (CUDA, TensorRT, the addon) and, for each that cannot, why and how to fix it')
       .option('--json', 'machine-readable output: {"backends": [{"name", "available", "version", "reasons": [{"cause", "fix"}]}]}')
       .option('--require <backend>', 'exit 1 unless this backend is available (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+      .addOption(new Option('--backend <name>', 'report on this backend only').choices(['mock', 'native']))
       .action(async (opts: DoctorOptions) => setExit(await doctor(io, opts)));
   },
 };
