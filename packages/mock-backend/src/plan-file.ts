@@ -108,8 +108,7 @@ export async function writePlanFile(path: string, plan: PlanContents): Promise<n
     const zeros = new Uint8Array(ALIGN);
     let end = layout.fb.byteLength;
     const pad = (to: number) => {
-      if (to > end) parts.push(zeros.subarray(0, to - end)); // gaps are shorter than ALIGN by construction
-      end = Math.max(end, to);
+      for (; end < to; end = Math.min(to, end + ALIGN)) parts.push(zeros.subarray(0, Math.min(ALIGN, to - end)));
     };
     for (const [i, w] of plan.weights.entries()) {
       if (!w.data) continue;

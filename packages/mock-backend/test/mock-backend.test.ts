@@ -34,6 +34,18 @@ describe('emulated TensorRT versions', () => {
     const e2 = await old.createRuntime().deserializeCudaEngine(await build(old, [BuilderFlag.STRIP_PLAN]));
     expect(() => old.createParserRefitter(old.createRefitter(e2)).loadModelProto(new Uint8Array())).toThrow(/loadModelProto needs TensorRT 10\.13/);
   });
+  it('loadRuntime refuses, without reading it whole, a file too large to be a lean runtime, and a FIFO', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { execFileSync } = await import('node:child_process');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'trt-refit-lean-'));
+    writeFileSync(join(dir, 'big.so'), new Uint8Array(1 << 20));
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    const runtime = createMockBackend().createRuntime();
+    await expect(runtime.loadRuntime(join(dir, 'big.so'))).rejects.toMatchObject({ code: TrtRefitErrorCode.INVALID_ARGUMENT, message: expect.stringMatching(/over the 65536-byte limit/) });
+    await expect(runtime.loadRuntime(join(dir, 'fifo'))).rejects.toMatchObject({ code: TrtRefitErrorCode.INVALID_ARGUMENT, message: expect.stringMatching(/a FIFO/) });
+  });
   it('a plan of another version is refused unless it was built version-compatible', async () => {
     const plan = await build(createMockBackend({ tensorrtVersion: '10.14' }), [BuilderFlag.REFIT]);
     await expect(createMockBackend({ tensorrtVersion: '10.16' }).createRuntime().deserializeCudaEngine(plan)).rejects.toMatchObject({ code: TrtRefitErrorCode.PLAN_VERSION });

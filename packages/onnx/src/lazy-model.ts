@@ -6,6 +6,15 @@ import { readFully } from './read-range.js';
 
 const { ModelProto, GraphProto, TensorProto } = (onnxProto as unknown as { onnx: typeof onnx }).onnx;
 
+/**
+ * The bytes as a plain Uint8Array view (no copy). protobufjs picks a reader by the input's class, and its Node
+ * Buffer reader clamps a string that runs past the end instead of refusing it; the plain reader refuses it, so a
+ * truncated model reads the same whether it came as a Buffer or a Uint8Array.
+ */
+export function strictView(bytes: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
+}
+
 /** Where the `raw_data` of an initializer read lazily lies in the model file. */
 export interface LazyRawData {
   readonly path: string;
@@ -62,11 +71,11 @@ class Cursor {
     throw this.invalid(`a varint at offset ${pos} is longer than 10 bytes`);
   }
 
-  /** A copy of `n` bytes at `pos`. */
+  /** `n` bytes at `pos`: a view of the current read window (each window is a new buffer), or a read of its own. */
   async bytes(pos: number, n: number): Promise<Uint8Array> {
     if (n > WINDOW) return readFully(this.fh, pos, n, () => this.invalid('the file shrank while being read'));
     await this.ensure(pos, n);
-    return this.buf.slice(pos - this.at, pos - this.at + n);
+    return this.buf.subarray(pos - this.at, pos - this.at + n);
   }
 }
 
@@ -109,7 +118,7 @@ async function eachField(c: Cursor, start: number, end: number, visit: (field: n
  */
 function checked(type: { decode(bytes: Uint8Array): unknown }, piece: Uint8Array): Uint8Array {
   try {
-    type.decode(new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength)); // the strict reader (see strictView)
+    type.decode(strictView(piece));
   } catch (e) {
     throw new OnnxModelError(`not a valid ONNX model: ${(e as Error).message}`);
   }

@@ -1,21 +1,6 @@
 import { DataType, UnsupportedFeatureError, WeightsRole, hostBytes, type AttributeValue, type NetworkDefinition, type Weights } from '@trt-refit/core';
+import { onnxTypeOf } from './onnx-dtype.js';
 import { writeOnnxModel, type AttributeSpec, type NodeSpec, type TensorSpec, type ValueSpec } from './onnx-writer.js';
-
-/** ONNX element type of each TensorRT weight type an initializer can hold. */
-const ONNX_ELEMENT: Partial<Record<DataType, number>> = {
-  [DataType.FLOAT]: 1,
-  [DataType.UINT8]: 2,
-  [DataType.INT8]: 3,
-  [DataType.INT32]: 6,
-  [DataType.INT64]: 7,
-  [DataType.BOOL]: 9,
-  [DataType.HALF]: 10,
-  [DataType.BF16]: 16,
-  [DataType.FP8]: 17,
-  [DataType.INT4]: 22,
-  [DataType.FP4]: 23,
-  [DataType.E8M0]: 24,
-};
 
 /**
  * ONNX attributes whose type is FLOAT even when the value is integral (`alpha: 1` must stay a float): core's
@@ -36,7 +21,7 @@ function unsupported(network: NetworkDefinition, options: NetworkToOnnxOptions, 
 }
 
 function onnxType(network: NetworkDefinition, options: NetworkToOnnxOptions, type: DataType, what: string): number {
-  const t = ONNX_ELEMENT[type];
+  const t = onnxTypeOf(type);
   if (t === undefined) throw unsupported(network, options, `${what} has type ${type}, which ONNX initializers cannot hold`);
   return t;
 }

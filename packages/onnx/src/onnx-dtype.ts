@@ -51,3 +51,24 @@ export function onnxByteLength(dtype: number, count: number): number {
   if (!info || info.bits === 0) return NaN;
   return Math.ceil((count * info.bits) / 8);
 }
+
+/** ONNX element type of each TensorRT weight type (the one that holds it without conversion). */
+const ONNX_OF_TRT: Partial<Record<DataType, number>> = {
+  [DataType.FLOAT]: 1,
+  [DataType.UINT8]: 2,
+  [DataType.INT8]: 3,
+  [DataType.INT32]: 6,
+  [DataType.INT64]: 7,
+  [DataType.BOOL]: 9,
+  [DataType.HALF]: 10,
+  [DataType.BF16]: 16,
+  [DataType.FP8]: 17,
+  [DataType.INT4]: 22,
+  [DataType.FP4]: 23,
+  [DataType.E8M0]: 24,
+};
+
+/** The ONNX element type number that holds TensorRT type `type` as is, or undefined when ONNX has none. */
+export function onnxTypeOf(type: DataType): number | undefined {
+  return ONNX_OF_TRT[type];
+}

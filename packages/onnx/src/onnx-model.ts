@@ -6,7 +6,7 @@ import { ExternalDataError, OnnxModelError } from './errors.js';
 import { readExternalTensor, parseExternalData, type ExternalDataRef } from './external-data.js';
 import { int64ToBigInt, int64ToSafeNumber, type Int64Like } from './int64.js';
 import { ONNX_DTYPES, onnxByteLength } from './onnx-dtype.js';
-import { lazyRawData, scanModelFile } from './lazy-model.js';
+import { lazyRawData, scanModelFile, strictView } from './lazy-model.js';
 import { openRegularFile, readFully } from './read-range.js';
 
 // onnx-proto's generated static code only needs protobufjs/minimal, whose Reader and Writer are the same in 6 and
@@ -379,15 +379,6 @@ function modelFromProto(proto: OnnxModelProto, options: ParseOnnxModelOptions): 
     throw new OnnxModelError(`not a valid ONNX model: ${(e as Error).message}`, {}, { cause: e });
   }
   return model;
-}
-
-/**
- * The bytes as a plain Uint8Array view (no copy). protobufjs picks a reader by the input's class, and its Node
- * Buffer reader clamps a string that runs past the end instead of refusing it; the plain reader refuses it, so
- * a truncated model reads the same whether it came as a Buffer or a Uint8Array.
- */
-export function strictView(bytes: Uint8Array): Uint8Array {
-  return Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
 }
 
 /** Files from this size on are opened lazily by default (see {@link OpenOnnxModelOptions.lazy}). */

@@ -17,6 +17,18 @@ import {
 import { OnnxParserRefitter, TsOnnxParser, importOnnxModel, openOnnxModel, openSafetensors, parseOnnxModel, writeOnnxModel, weightSources, floatToHalf, type GraphSpec, type TensorSpec } from '@trt-refit/onnx';
 import { fixture, fixtureBytes, f32, tmp, corpusModels } from './helpers.js';
 
+/** Core's refit state as a Refitter (what a backend's refitter adds: an engine, dispose). */
+function asRefitter(state: RefitState): Refitter {
+  const fields: Record<string | symbol, unknown> = { engine: {} as CudaEngine, disposed: false, dispose: () => {} };
+  return new Proxy(state, {
+    get: (t, p) => {
+      if (p in fields) return fields[p];
+      const v = (t as unknown as Record<string | symbol, unknown>)[p];
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  }) as unknown as Refitter;
+}
+
 /** A refitter over core's state machine, for an engine whose weights are those of an imported network (all stripped). */
 async function fakeRefitter(modelPath: string, stripped = true): Promise<{ refitter: Refitter; state: RefitState }> {
   const network = new NetworkDefinition();
@@ -26,19 +38,13 @@ async function fakeRefitter(modelPath: string, stripped = true): Promise<{ refit
     .map((e) => ({ name: e.name, dtype: e.weights.type, count: e.weights.count, dims: e.dims, role: e.role, layer: e.layer }));
   const inventory: WeightInventory = { weights, fusionGroups: [], stripped: stripped ? weights.map((w) => w.name) : [] };
   const state = new RefitState(inventory, { logger: new MemoryLogger() });
-  const refitter = new Proxy(state, {
-    get: (t, p) => (p === 'engine' ? ({} as CudaEngine) : p === 'disposed' ? false : p === 'dispose' ? () => {} : (t as unknown as Record<string | symbol, unknown>)[p] instanceof Function ? ((t as unknown as Record<string | symbol, (...a: unknown[]) => unknown>)[p] as (...a: unknown[]) => unknown).bind(t) : (t as unknown as Record<string | symbol, unknown>)[p]),
-  }) as unknown as Refitter;
-  return { refitter, state };
+  return { refitter: asRefitter(state), state };
 }
 /** A refitter over core's state machine for an engine whose refittable weights are exactly `weights` (all stripped). */
 function refitterFor(weights: { name: string; dtype: DataType; count: number }[]): { refitter: Refitter; state: RefitState } {
   const infos = weights.map((w) => ({ ...w, dims: [w.count], role: WeightsRole.CONSTANT, layer: w.name }));
   const state = new RefitState({ weights: infos, fusionGroups: [], stripped: infos.map((w) => w.name) }, { logger: new MemoryLogger() });
-  const refitter = new Proxy(state, {
-    get: (t, p) => (p === 'engine' ? ({} as CudaEngine) : p === 'disposed' ? false : p === 'dispose' ? () => {} : (t as unknown as Record<string | symbol, unknown>)[p] instanceof Function ? ((t as unknown as Record<string | symbol, (...a: unknown[]) => unknown>)[p] as (...a: unknown[]) => unknown).bind(t) : (t as unknown as Record<string | symbol, unknown>)[p]),
-  }) as unknown as Refitter;
-  return { refitter, state };
+  return { refitter: asRefitter(state), state };
 }
 const errorsOf = (p: OnnxParserRefitter) => Array.from({ length: p.getNbErrors() }, (_, i) => p.getError(i)!.desc).join('\n');
 

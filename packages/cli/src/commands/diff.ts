@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Option, type Command } from 'commander';
-import { NetworkDefinition, byteLengthFor, hostBytes, type Backend } from '@trt-refit/core';
-import { importOnnxModel, openOnnxModel, openSafetensors } from '@trt-refit/onnx';
+import { NetworkDefinition, byteLengthFor, hostBytes, type Backend, type DataType } from '@trt-refit/core';
+import { ONNX_DTYPES, importOnnxModel, onnxTypeOf, openOnnxModel, openSafetensors } from '@trt-refit/onnx';
 import { selectBackend } from '../backend.js';
 import { ExitCode, readInputFile, type CliIo } from '../io.js';
 import type { CommandModule } from '../program.js';
@@ -15,8 +15,7 @@ interface Entry {
   sha256: string | null;
 }
 /** Core (TensorRT) dtype names → ONNX names, so sources of every kind compare. */
-const TRT_TO_ONNX: Readonly<Record<string, string>> = { HALF: 'FLOAT16', BF16: 'BFLOAT16', FP8: 'FLOAT8E4M3FN', FP4: 'FLOAT4E2M1', E8M0: 'FLOAT8E8M0' };
-const onnxName = (dtype: string) => SAFETENSORS_TO_ONNX[dtype] ?? TRT_TO_ONNX[dtype] ?? dtype;
+const onnxName = (dtype: string) => SAFETENSORS_TO_ONNX[dtype] ?? ONNX_DTYPES[onnxTypeOf(dtype as DataType) ?? -1]?.name ?? dtype;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /**
