@@ -19,6 +19,7 @@ export const TrtRefitErrorCode = {
   EXECUTION_FAILED: 'ERR_TRT_REFIT_EXECUTION_FAILED',
   BACKEND_UNAVAILABLE: 'ERR_TRT_REFIT_BACKEND_UNAVAILABLE',
   DEVICE: 'ERR_TRT_REFIT_DEVICE',
+  UNDEFINED_BEHAVIOR: 'ERR_TRT_REFIT_UNDEFINED_BEHAVIOR',
 } as const;
 export type TrtRefitErrorCode = (typeof TrtRefitErrorCode)[keyof typeof TrtRefitErrorCode];
 
@@ -85,6 +86,18 @@ export class DisposedError extends TrtRefitError {
 export class InvalidStateError extends TrtRefitError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super(TrtRefitErrorCode.INVALID_STATE, message, details);
+  }
+}
+
+/**
+ * A call whose outcome TensorRT leaves undefined (refitting a REFIT_IDENTICAL engine with other weights, running an
+ * engine after a failed refit, ...). The mock refuses it loudly instead of guessing; `tensorrt` says what real
+ * TensorRT would do (typically: accept it silently, with undefined results), so a test that passes on the mock never
+ * depends on behaviour TensorRT does not promise.
+ */
+export class UndefinedBehaviorError extends TrtRefitError {
+  constructor(message: string, readonly tensorrt: string, details: Record<string, unknown> = {}) {
+    super(TrtRefitErrorCode.UNDEFINED_BEHAVIOR, `${message} (TensorRT: ${tensorrt})`, { ...details, tensorrt });
   }
 }
 

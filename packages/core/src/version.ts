@@ -75,6 +75,10 @@ export const FEATURES = {
   'IParserRefitter.loadModelProto': { since: '10.13' },
   'IParserRefitter.loadInitializer': { since: '10.13' },
   'IParserRefitter.refitModelProto': { since: '10.13' },
+  // NvOnnxParser.h: IRefitterObserver / RefitRecord, attached to a parser refitter (11.2 release notes: "Added
+  // IRefitterObserver class"; 11.3 C++ API members page) and to a parser from 11.4 (11.4 release notes).
+  'IParserRefitter.setRefitObserver': { since: '11.2' },
+  'IParser.setRefitObserver': { since: '11.4' },
 } as const satisfies Record<string, { since: string; removed?: string }>;
 
 /** Name of a gated flag or API, e.g. `"BuilderFlag.REFIT_INDIVIDUAL"` or `"IParserRefitter.loadModelProto"`. */

@@ -7,6 +7,7 @@ import {
   InvalidFlagsError,
   TrtRefitError,
   TrtRefitErrorCode,
+  UndefinedBehaviorError,
   byteLengthFor,
   checkSerializationFlags,
   defaultSerializationFlags,
@@ -18,7 +19,7 @@ import {
   type EngineLayerInfo,
   type ExecutionContext,
   type SerializationConfig,
-  type SerializationFlag,
+  SerializationFlag,
 } from '@trt-refit/core';
 import { MockSerializationConfig } from './serialization-config.js';
 import { writePlan, writePlanFile, type PlanContents } from './plan-file.js';
@@ -36,6 +37,12 @@ export class MockEngine implements CudaEngine {
   private readonly owned = new Set<string>();
   /** Stripped weights a refit has filled since deserialization. */
   readonly filled = new Set<string>();
+  /**
+   * Weights whose values TensorRT leaves undefined: those a failed refit was given ("If false is returned, a subset
+   * of weights may have been refitted", NvInferRuntime.h `IRefitter::refitCudaEngine`). A later successful refit of
+   * a weight defines it again; until then execution and serialization refuse (docs/fidelity.md, F-REFIT-PARTIAL).
+   */
+  private readonly undefinedWeights = new Map<string, string>();
   readonly mode: BuildMode;
   /** Refits and executions on this engine run one at a time, in order. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -85,6 +92,22 @@ export class MockEngine implements CudaEngine {
   }
   private readonly crcs = new Map<string, number>();
 
+  /** @internal records that a failed refit may have applied (a subset of) `names`, as TensorRT allows. */
+  markUndefined(names: readonly string[], reason: string): void {
+    for (const n of names) this.undefinedWeights.set(n, reason);
+  }
+  /** @internal throws UndefinedBehaviorError while a failed refit left weights undefined. */
+  checkDefined(what: string): void {
+    if (this.undefinedWeights.size === 0) return;
+    const names = [...this.undefinedWeights.keys()];
+    const shown = names.slice(0, 10).join(', ') + (names.length > 10 ? `, … (${names.length - 10} more)` : '');
+    throw new UndefinedBehaviorError(
+      `${what}: a failed refit left ${names.length} weight(s) undefined (${shown}); refit them successfully first`,
+      'after refitCudaEngine() returns false "a subset of weights may have been refitted" (NvInferRuntime.h); it would run with whatever mix resulted',
+      { weights: names, reason: [...this.undefinedWeights.values()][0] },
+    );
+  }
+
   /**
    * @internal applies refitted values. The engine keeps its own copy, as TensorRT copies weights into the engine's
    * memory: the first refit of a weight allocates it (the plan's bytes, which the caller owns, are never written),
@@ -99,6 +122,7 @@ export class MockEngine implements CudaEngine {
       this.owned.add(name);
     }
     this.filled.add(name);
+    this.undefinedWeights.delete(name);
   }
 
   /** ICudaEngine::isRefittable: see {@link CudaEngine.isRefittable}. Here: whether the plan was built (and serialized) refittable. */
@@ -116,10 +140,28 @@ export class MockEngine implements CudaEngine {
     requireFeature(this.tensorrtVersion, 'ICudaEngine.createSerializationConfig');
     return new MockSerializationConfig(this.tensorrtVersion, defaultSerializationFlags(this.mode).filter((f) => f !== 'EXCLUDE_WEIGHTS' || this.plan.strippedBuild));
   }
-  /** ICudaEngine::serialize: see {@link CudaEngine.serialize}. Here: {@link MockEngine.serializeWithConfig} with a default config. */
+  /**
+   * ICudaEngine::serialize: see {@link CudaEngine.serialize}. Here: {@link MockEngine.serializeWithConfig} with
+   * the default config, except for a weight-stripped engine whose stripped weights have all been refitted: that
+   * writes the full engine (not refittable without INCLUDE_REFIT), as ONNX Runtime's TensorRT EP relies on (its
+   * PR 20412). The header does not say what `serialize()` writes for a stripped engine, so while stripped weights
+   * are still unrefitted it refuses with UndefinedBehaviorError (docs/fidelity.md, F-SERIALIZE-STRIPPED).
+   */
   serialize(): Uint8Array {
     this.check();
-    return this.serializeWithConfig(this.createSerializationConfig());
+    const config = this.createSerializationConfig();
+    if (this.plan.strippedBuild) {
+      const unfilled = this.plan.weights.filter((w) => w.stripped && !this.filled.has(w.name)).map((w) => w.name);
+      if (unfilled.length) {
+        throw new UndefinedBehaviorError(
+          `serialize() of a weight-stripped engine with ${unfilled.length} stripped weight(s) never refitted (${unfilled.slice(0, 10).join(', ')}); use serializeWithConfig to say what to write`,
+          'NvInferRuntime.h does not say what serialize() writes for a weight-stripped engine',
+          { weights: unfilled },
+        );
+      }
+      config.clearFlag(SerializationFlag.EXCLUDE_WEIGHTS);
+    }
+    return this.serializeWithConfig(config);
   }
   /**
    * ICudaEngine::serializeWithConfig: see {@link CudaEngine.serializeWithConfig}. Here: writes a mock plan (the
@@ -145,6 +187,7 @@ export class MockEngine implements CudaEngine {
   }
   private planFor(config: SerializationConfig): PlanContents {
     this.check();
+    this.checkDefined('serialize');
     const flags = config.getFlags();
     const { violations } = checkSerializationFlags(flags, { refittable: this.plan.refittable }, this.tensorrtVersion);
     if (violations.length) throw new InvalidFlagsError(violations);
@@ -213,6 +256,7 @@ export class MockEngine implements CudaEngine {
       async execute(inputs) {
         if (disposed) throw new DisposedError('ExecutionContext');
         engine.check();
+        engine.checkDefined('execute');
         // Executions and refits on one engine never interleave: an execution sees the weights of one refit.
         return engine.exclusive(async () => executeLayers(engine.plan.networkLayers, engine.plan, inputs, (name) => {
           const w = engine.weightInfo(name);
@@ -232,4 +276,3 @@ export function contentHash(bytes: Uint8Array): Uint8Array {
   return createHash('sha256').update(bytes).digest();
 }
 
-export type { SerializationFlag };

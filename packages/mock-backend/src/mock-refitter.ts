@@ -163,17 +163,35 @@ export class MockRefitter implements Refitter {
 
   private refitNow(state: RefitState): boolean {
     const plan = state.planRefit();
-    if (!plan.ok) return false;
+    if (!plan.ok) return this.failed(state, plan.reasons.join('; '), true); // planRefit logged and recorded them
     const values = plan.updates.map((u) => ({ u, bytes: bytesOf(u) }));
-    // A REFIT_IDENTICAL engine promises identical weights: the mock checks instead of computing garbage.
+    // REFIT_IDENTICAL (and STRIP_PLAN alone) promise the build-time weights. TensorRT does not check: other weights
+    // give an engine with undefined results. The mock refuses loudly instead (docs/fidelity.md, F-IDENTICAL).
     if (this.engine.mode.refit === 'identical') {
       const byName = new Map(this.engine.plan.weights.map((w) => [w.name, w]));
       const differ = values.filter(({ u, bytes }) => !Buffer.from(contentHash(bytes)).equals(Buffer.from(byName.get(u.name)!.contentHash))).map(({ u }) => u.name);
-      if (differ.length) return this.fail(state, `refit: the engine was built with REFIT_IDENTICAL, but these weights differ from the build-time ones: ${differ.join(', ')}`);
+      if (differ.length) {
+        return this.failed(
+          state,
+          `refit: the engine was built with REFIT_IDENTICAL, but these weights differ from the build-time ones: ${differ.join(', ')}. ` +
+            'TensorRT would not check this and would accept the refit silently, with undefined results; the mock refuses it',
+          false,
+        );
+      }
     }
     for (const { u, bytes } of values) this.engine.apply(u.name, bytes);
     state.commitRefit(values.map(({ u }) => u.name));
     return true;
+  }
+
+  /**
+   * A refit that returns false: TensorRT says "a subset of weights may have been refitted", so every weight this
+   * refit was given is undefined in the engine until a later refit succeeds with it (docs/fidelity.md, F-REFIT-PARTIAL).
+   */
+  private failed(state: RefitState, reason: string, reported: boolean): false {
+    if (!reported) this.fail(state, reason);
+    this.engine.markUndefined(state.setEntries().map((e) => e.name), reason);
+    return false;
   }
 
   /** Marks the refitter disposed: later calls throw DisposedError. The engine and the weights set are left as they are. Idempotent. */

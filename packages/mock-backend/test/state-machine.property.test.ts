@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BuilderFlag, NetworkDefinition, SerializationFlag, hostBytes, type CudaEngine, type Refitter, type Weights } from '@trt-refit/core';
+import { BuilderFlag, NetworkDefinition, SerializationFlag, TrtRefitErrorCode, hostBytes, type CudaEngine, type Refitter, type Weights } from '@trt-refit/core';
 import { importOnnxModel, openOnnxModel } from '@trt-refit/onnx';
 import { createMockBackend, readPlan } from '@trt-refit/mock-backend';
 
@@ -47,6 +47,8 @@ describe('refit state machine on the mock engine (property-based, with serialize
         // reference: what the engine holds, and what is set on the current refitter
         const held = new Map(names.map((n) => [n, 'A' as 'A' | 'B']));
         const set = new Map<string, 'A' | 'B'>();
+        // weights a failed refit was given: undefined in TensorRT until a successful refit sets them again
+        const undefinedWeights = new Set<string>();
         const missing = () => [...new Set([...set.keys()].flatMap((n) => groupOf.get(n) ?? [n]))].filter((n) => !set.has(n)).sort();
         for (const o of ops) {
           if (!refittable) {
@@ -65,7 +67,11 @@ describe('refit state machine on the mock engine (property-based, with serialize
           } else if (o.kind === 'refit') {
             const ok = missing().length === 0;
             expect(await refitter.refitCudaEngine()).toBe(ok);
-            if (ok) for (const [n, v] of set) held.set(n, v);
+            if (ok) for (const [n, v] of set) (held.set(n, v), undefinedWeights.delete(n));
+            else for (const n of set.keys()) undefinedWeights.add(n);
+          } else if (undefinedWeights.size) {
+            // the engine holds a mix TensorRT does not define: the mock refuses to write it
+            expect(() => engine.serializeWithConfig(engine.createSerializationConfig())).toThrow(expect.objectContaining({ code: TrtRefitErrorCode.UNDEFINED_BEHAVIOR }));
           } else {
             // serialize a full plan (refittable or not), check every weight's bytes, deserialize, start afresh
             const sc = engine.createSerializationConfig();
