@@ -20,7 +20,7 @@ export async function main(log: (line: string) => void = console.log): Promise<b
     config.setFlags(flags);
     return backend.createRuntime().deserializeCudaEngine(await builder.buildSerializedNetwork(network, config));
   };
-  const individual = await build([BuilderFlag.REFIT_INDIVIDUAL], ['fc.weight', 'fc.bias', 'c1.weight', 'c1.bias', 'tmp_batch_norm_weight', 'tmp_batch_norm_weight_1']);
+  const individual = await build([BuilderFlag.REFIT_INDIVIDUAL], ['fc.weight', 'fc.bias', 'c1.weight', 'c1.bias', 'tmp_refittable_weight', 'tmp_refittable_weight_0']);
   const everything = await build([BuilderFlag.REFIT], []);
   log(`layers: ${individual.getLayers().length} with REFIT_INDIVIDUAL, ${everything.getLayers().length} with REFIT`);
   const refitter = backend.createRefitter(individual);

@@ -28,8 +28,8 @@ describe('trt-refit diff', () => {
     const dir = mkdtempSync(join(tmpdir(), 'trt-refit-diff-'));
     expect(await runCli(['build', fixture('convbn/convbn_a.onnx'), '--out', join(dir, 'r.plan'), '--refit'], io())).toBe(0);
     const { d } = await diff(fixture('convbn/convbn_a.onnx'), fixture('convbn/convbn_b.onnx'), '--engine', join(dir, 'r.plan'));
-    expect(d.refit.set).toEqual(['c1.weight', 'tmp_batch_norm_weight_1', 'fc.weight', 'fc.bias']);
-    expect(d.refit.missing).toEqual(['c1.bias', 'tmp_batch_norm_weight']);
+    expect(d.refit.set).toEqual(['c1.weight', 'tmp_refittable_weight_0', 'fc.weight', 'fc.bias']);
+    expect(d.refit.missing).toEqual(['c1.bias', 'tmp_refittable_weight']);
     expect(d.refit.notRefittable).toEqual([]);
   });
   it('identical sources have no differences; an unreadable source exits 1', async () => {

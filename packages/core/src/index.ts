@@ -12,3 +12,4 @@ export * from './npy.js';
 export * from './compare.js';
 export * from './flags.js';
 export * from './refit-state.js';
+export * from './recipe.js';

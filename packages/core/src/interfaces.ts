@@ -4,6 +4,7 @@ import type { BuilderFlag, EngineStat, SerializationFlag, TensorLocation, Weight
 import type { ErrorRecorder, Logger } from './logger.js';
 import type { NetworkDefinition } from './network.js';
 import type { Weights } from './weights.js';
+import type { RefitRecord, RefitterObserver } from './recipe.js';
 
 /** Things with an explicit lifetime: `dispose()` is idempotent; any other call afterwards throws `DisposedError`. */
 export interface Disposable {
@@ -422,6 +423,12 @@ export interface ParserRefitter {
   getError(index: number): ParserError | undefined;
   /** Forgets the recorded errors. */
   clearErrors(): void;
+  /**
+   * 11.2+: attaches an observer that receives a {@link RefitRecord} per refittable weight during the next refits
+   * (`IParserRefitter::setRefitObserver`); null detaches it. `UnsupportedFeatureError` before 11.2, and on a native
+   * addon compiled against headers without it.
+   */
+  setRefitObserver(observer: RefitterObserver | null): void;
   /** Called after each weight is set (trt-refit extension). */
   onProgress?: RefitProgress | undefined;
 }

@@ -21,8 +21,8 @@ describe('mock engine model on convbn', () => {
     const refittable = e.weights.filter((w) => w.refittable).map((w) => w.name);
     for (const c of GELU_CONSTANTS) expect(refittable).toContain(c);
     expect(e.fusionGroups).toEqual([
-      ['c1.weight', 'c1.bias', 'tmp_batch_norm_weight', 'tmp_batch_norm_weight_1'],
-      ['c2.weight', 'tmp_batch_norm_weight_2', 'tmp_batch_norm_weight_3'],
+      ['c1.weight', 'c1.bias', 'tmp_refittable_weight', 'tmp_refittable_weight_0'],
+      ['c2.weight', 'tmp_refittable_weight_1', 'tmp_refittable_weight_2'],
       ['fc.weight', 'fc.bias'],
     ]);
     // refittable GELU constants block the GELU fusion

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { byteLengthFor, requireFeature, type ParserRefitter, type RefitProgress } from '@trt-refit/core';
+import { UnsupportedFeatureError, byteLengthFor, requireFeature, type ParserRefitter, type RefitProgress, type RefitterObserver } from '@trt-refit/core';
 import type { NativeParserRefitter as RawParserRefitter } from './binding.js';
 import type { NativeContext } from './context.js';
 import type { LogBridge } from './diagnostics.js';
@@ -85,5 +85,21 @@ export class NativeParserRefitter extends NativeParserBase<RawParserRefitter> im
   refitModelProto(): Promise<boolean> {
     requireFeature(this.ctx.version, 'IParserRefitter.refitModelProto');
     return this.run((n) => n.refitModelProto());
+  }
+
+  /**
+   * IParserRefitter::setRefitObserver (11.2+): see {@link ParserRefitter.setRefitObserver}. Here: the addon is
+   * compiled against the 11.1 headers, which do not declare `IRefitterObserver`, so this throws
+   * UnsupportedFeatureError on every TensorRT (before 11.2 because the API does not exist). A recipe of the same
+   * records comes from `refitRecipe` of `@trt-refit/onnx` for any version.
+   */
+  setRefitObserver(observer: RefitterObserver | null): void {
+    requireFeature(this.ctx.version, 'IParserRefitter.setRefitObserver');
+    void observer;
+    throw new UnsupportedFeatureError(
+      `IParserRefitter.setRefitObserver: the native addon was compiled against TensorRT 11.1 headers, which lack IRefitterObserver; use refitRecipe() from @trt-refit/onnx for the same records`,
+      'IParserRefitter.setRefitObserver',
+      this.ctx.version,
+    );
   }
 }

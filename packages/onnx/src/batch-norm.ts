@@ -1,6 +1,5 @@
 import { DataType, type Weights } from '@trt-refit/core';
 import { bf16ToFloat, floatToBf16, floatToHalf, halfToFloat } from './half.js';
-import type { OnnxModel, OnnxTensorInfo } from './onnx-model.js';
 
 /** Scale and shift weights of a folded BatchNormalization. */
 export interface FoldedBatchNorm {
@@ -8,11 +7,21 @@ export interface FoldedBatchNorm {
   readonly shift: Weights;
 }
 
+/** One BatchNormalization parameter (scale, bias, mean or variance) as stored: ONNX element type and bytes. */
+export interface BatchNormParam {
+  readonly name: string;
+  /** ONNX element type number of `bytes` (FLOAT, FLOAT16, BFLOAT16 or DOUBLE). */
+  readonly dataType: number;
+  readonly count: number;
+  readonly bytes: Uint8Array;
+}
+
 const FLT_MAX = 3.4028234663852886e38;
+const FOLDABLE = new Set([1, 10, 11, 16]);
 
 /** A parameter's values as float32 numbers (DOUBLE clamped to the float range, as the parser converts it). */
-function floats(p: OnnxTensorInfo, bytes: Uint8Array): Float32Array {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+function floats(p: BatchNormParam): Float32Array {
+  const dv = new DataView(p.bytes.buffer, p.bytes.byteOffset, p.bytes.byteLength);
   const out = new Float32Array(p.count);
   for (let i = 0; i < p.count; i++) {
     switch (p.dataType) {
@@ -25,23 +34,37 @@ function floats(p: OnnxTensorInfo, bytes: Uint8Array): Float32Array {
   return out;
 }
 
+/** The TensorRT type of a parameter after the parser's conversion (DOUBLE → FLOAT), as fold types are compared. */
+export function batchNormParamType(dataType: number): DataType | undefined {
+  return dataType === 1 || dataType === 11 ? DataType.FLOAT : dataType === 10 ? DataType.HALF : dataType === 16 ? DataType.BF16 : undefined;
+}
+
+/**
+ * The type the parser refitter folds in (ModelRefitter.cpp `refitOnnxBatchNormNode`): the four parameters' type when
+ * they are all FLOAT16 or all BFLOAT16, FLOAT otherwise. The importer decides differently (it also compares the
+ * input's type): see `importOnnxModel`.
+ */
+export function refitterFoldType(dataTypes: readonly number[]): DataType {
+  const t = dataTypes.map(batchNormParamType);
+  return t.every((x) => x === DataType.HALF) ? DataType.HALF : t.every((x) => x === DataType.BF16) ? DataType.BF16 : DataType.FLOAT;
+}
+
 /**
  * Folds BatchNormalization's scale (gamma), bias (beta), mean and variance into the per-channel scale and shift
  * of a `Scale` layer, as TensorRT's ONNX parser and parser refitter do: `scale = gamma / sqrt(var + eps)`,
- * `shift = beta - mean * scale`, in float32 arithmetic. The result is FLOAT16 when all four parameters are
- * FLOAT16, BFLOAT16 when all four are BFLOAT16 (epsilon then rounded to that type first), FLOAT otherwise
- * (DOUBLE parameters converted to FLOAT first). Returns the reason instead when the parameters cannot be folded
- * (other element types, different lengths).
+ * `shift = beta - mean * scale`, in float32 arithmetic, stored as `type` (FLOAT, HALF or BF16; with HALF and BF16
+ * the epsilon and the stored scale are of that type first). Returns the reason instead when the parameters cannot
+ * be folded (other element types, different lengths).
  */
-export async function foldBatchNorm(model: OnnxModel, params: readonly OnnxTensorInfo[], epsilon: number): Promise<FoldedBatchNorm | string> {
+export function foldBatchNorm(params: readonly BatchNormParam[], epsilon: number, type: DataType): FoldedBatchNorm | string {
   if (params.length !== 4) return `it needs 4 parameters, received ${params.length}`;
   for (const p of params) {
-    if (![1, 10, 11, 16].includes(p.dataType)) return `parameter ${p.name} is ${p.dtypeName}; only FLOAT, FLOAT16, BFLOAT16 and DOUBLE are folded`;
+    if (!FOLDABLE.has(p.dataType)) return `parameter ${p.name} has ONNX element type ${p.dataType}; only FLOAT, FLOAT16, BFLOAT16 and DOUBLE are folded`;
   }
+  if (type !== DataType.FLOAT && type !== DataType.HALF && type !== DataType.BF16) return `it cannot be folded in ${type}`;
   const c = params[0]!.count;
-  if (!params.every((p) => p.count === c)) return `its four parameters have different lengths (${params.map((p) => p.count).join(', ')})`;
-  const [gamma, beta, mean, variance] = (await Promise.all(params.map(async (p) => floats(p, await model.readTensor(p))))) as [Float32Array, Float32Array, Float32Array, Float32Array];
-  const type = params.every((p) => p.dataType === 10) ? DataType.HALF : params.every((p) => p.dataType === 16) ? DataType.BF16 : DataType.FLOAT;
+  if (!params.every((p) => p.count === c)) return `Inputs to BatchNormalization must have the same shape! (${params.map((p) => p.count).join(', ')} values)`;
+  const [gamma, beta, mean, variance] = params.map(floats) as [Float32Array, Float32Array, Float32Array, Float32Array];
   const fround = Math.fround;
   const scale = new Float32Array(c);
   const shift = new Float32Array(c);

@@ -1,25 +1,39 @@
-import type { OnnxModel } from './onnx-model.js';
-
-/** Base of the names the parser generates for folded BatchNormalization weights. */
-export const BATCH_NORM_WEIGHT_BASE = 'tmp_batch_norm_weight';
-
 /**
- * Name of the next parser-generated weight (`generateUniqueName` of onnx-tensorrt: the base name, then
- * `<base>_<n>` for the first free n). Only a replay of the same traversal of the same model gives the same names.
+ * onnx-tensorrt's `generateUniqueName` (weightUtils.cpp): the base name if it is free in this set, else
+ * `<base>_<counter>`, where one counter per set starts at 0 and grows with every try, taken or not. The set holds
+ * only the names this generator gave: the model's own tensor names are not in it (for refittable temporaries
+ * TensorRT keeps such a set in the importer, and another, never reset, in each parser refitter).
+ *
+ * @example
+ * ```ts
+ * const names = new UniqueNames();
+ * names.next('tmp_refittable_weight'); // 'tmp_refittable_weight'
+ * names.next('tmp_refittable_weight'); // 'tmp_refittable_weight_0'
+ * names.next('tmp_refittable_weight'); // 'tmp_refittable_weight_1'
+ * ```
  */
-export function generatedWeightName(base: string, taken: Set<string>): string {
-  let name = base;
-  for (let n = 1; taken.has(name); n++) name = `${base}_${n}`;
-  taken.add(name);
-  return name;
+export class UniqueNames {
+  private readonly names = new Set<string>();
+  private counter = 0;
+
+  /** The next unique name for `base`, now taken. */
+  next(base: string): string {
+    let candidate = base;
+    while (this.names.has(candidate)) candidate = `${base}_${this.counter++}`;
+    this.names.add(candidate);
+    return candidate;
+  }
+
+  /** True when this generator gave `name`. */
+  has(name: string): boolean {
+    return this.names.has(name);
+  }
 }
 
-/**
- * The names a model already uses for weights (initializers and Constant outputs of every graph). Generated names
- * skip them, the same way in the importer and in the parser refitter, whatever order each visits tensors in.
- */
-export function modelWeightNames(model: OnnxModel): Set<string> {
-  return new Set(model.tensors().map((t) => t.name));
+/** The layer name TensorRT's parser gives a node (importerUtils.cpp `getNodeName`): its name, or `node_of_<output 0>`. */
+export function nodeLayerName(node: { readonly name?: string | null; readonly output?: readonly string[] | null }): string {
+  const outputs = node.output ?? [];
+  return !node.name && outputs.length ? `node_of_${outputs[0]}` : (node.name ?? '');
 }
 
 /** True for the default ONNX domain (the only one whose ops the importer and the refitter know). */

@@ -1,8 +1,23 @@
-import { Severity, requireFeature, silentLogger, type Feature, type Logger, type ParserError, type ParserRefitter, type RefitProgress, type Refitter, type Weights, hostBytes } from '@trt-refit/core';
-import { foldBatchNorm, type FoldedBatchNorm } from './batch-norm.js';
-import { toTrtWeights } from './importer.js';
+import {
+  Severity,
+  hostBytes,
+  requireFeature,
+  silentLogger,
+  type Feature,
+  type Logger,
+  type ParserError,
+  type ParserRefitter,
+  type RefitProgress,
+  type Refitter,
+  type RefitterObserver,
+  type Weights,
+} from '@trt-refit/core';
+import type { FoldedBatchNorm } from './batch-norm.js';
 import { lazyRawData } from './lazy-model.js';
 import { OnnxModel, openOnnxModel, parseOnnxModel, type OnnxTensorInfo } from './onnx-model.js';
+import { UniqueNames } from './parser-names.js';
+import { onnxParserRules, type OnnxParserRules } from './parser-rules.js';
+import { materializeSource } from './refit-recipe.js';
 import { weightSources } from './weight-sources.js';
 
 /** Options of {@link OnnxParserRefitter}. */
@@ -23,8 +38,10 @@ export interface OnnxParserRefitterOptions {
   /** How `refitFromFile` opens models: see `OpenOnnxModelOptions.lazy` (default: lazily from 64 MiB on). */
   readonly lazy?: boolean;
   /**
-   * The TensorRT version to behave as (a backend passes its own): loadModelProto, loadInitializer and
-   * refitModelProto throw UnsupportedFeatureError before 10.13, as those methods do not exist there.
+   * The TensorRT version to behave as (a backend passes its own; default the newest known): its parser rules
+   * (generated names, conversions, one model per parser refitter; `onnxParserRules`), and its API:
+   * loadModelProto, loadInitializer and refitModelProto throw UnsupportedFeatureError before 10.13,
+   * setRefitObserver before 11.2, as those methods do not exist there.
    */
   readonly tensorrtVersion?: string;
 }
@@ -35,20 +52,24 @@ class OverriddenModel extends OnnxModel {
     super(base.proto, base.modelDir);
   }
   override async readTensor(info: OnnxTensorInfo, options: { into?: Uint8Array } = {}): Promise<Uint8Array> {
+    // TensorRT looks user data up by tensor name for any initializer (WeightsContext::convertOnnxWeights).
     const o = info.kind === 'initializer' ? this.overrides.get(info.name) : undefined;
     return o ?? super.readTensor(info, options);
   }
 }
 
 /**
- * `nvonnxparser::IParserRefitter` in TypeScript, over any backend's {@link Refitter}. Following onnx-tensorrt's
- * `ModelRefitter`, it walks the model (initializers, then nodes in topological order, recursing into If/Loop/Scan
- * subgraphs) and sets every weight whose name `refitter.getAllWeights()` lists: initializers, Constant values, and
- * BatchNormalization folds recomputed under the names a replay of the parser's traversal generates. Data types are
- * converted as at import (DOUBLE → FLOAT, UINT8 → INT32). It returns false, with errors (`getError`) naming every
- * weight that is missing from the model ("Only successfully refitted N weights out of M") or that does not match
- * the engine (dtype, count), and true when the engine has no refittable weights. It only sets weights: call
- * `refitter.refitCudaEngine()` afterwards. Progress is reported through {@link OnnxParserRefitter.onProgress}.
+ * `nvonnxparser::IParserRefitter` in TypeScript, over any backend's {@link Refitter}, following onnx-tensorrt's
+ * `ModelRefitter` of the emulated version (rules in `onnxParserRules`, docs/fidelity.md). It walks the model
+ * (initializers, then nodes in topological order, recursing into If/Loop/Scan subgraphs) and sets every weight whose
+ * name `refitter.getAllWeights()` lists: initializers, Constant values, BatchNormalization folds and (10.14+)
+ * ConstantOfShape values recomputed under the names a replay of the parser's traversal generates. Data types are
+ * converted as TensorRT converts them. As in TensorRT it stops at the first weight that fails (weights set before
+ * stay set), reports "Only successfully refitted N weights out of M" when the model lacks some, returns true when
+ * the engine has no refittable weights, and takes one model in its life ("A model was previously parsed!"); its
+ * generated-name counter is never reset. It only sets weights: call `refitter.refitCudaEngine()` afterwards.
+ * Progress is reported through {@link OnnxParserRefitter.onProgress}; 11.2+ reports a `RefitRecord` per weight to
+ * the observer of {@link OnnxParserRefitter.setRefitObserver}.
  *
  * @example
  * ```ts
@@ -59,14 +80,22 @@ class OverriddenModel extends OnnxModel {
 export class OnnxParserRefitter implements ParserRefitter {
   onProgress?: RefitProgress | undefined;
   private readonly errors: ParserError[] = [];
-  private loaded: OnnxModel | undefined;
+  private readonly rules: OnnxParserRules;
+  /** The generated-name set and counter of this parser refitter: TensorRT never resets them. */
+  private readonly names = new UniqueNames();
+  /** The model this parser refitter has taken (TensorRT keeps it; a second one is refused from 10.2). */
+  private model: OnnxModel | undefined;
+  private loaded = false;
   private loadedInitializers: Map<string, OnnxTensorInfo> | undefined;
   private readonly initializers = new Map<string, Uint8Array>();
+  private observer: RefitterObserver | null = null;
 
-  constructor(private readonly refitter: Refitter, private readonly logger: Logger = silentLogger, private readonly options: OnnxParserRefitterOptions = {}) {}
+  constructor(private readonly refitter: Refitter, private readonly logger: Logger = silentLogger, private readonly options: OnnxParserRefitterOptions = {}) {
+    this.rules = onnxParserRules(options.tensorrtVersion);
+  }
 
   private gate(feature: Feature): void {
-    if (this.options.tensorrtVersion !== undefined) requireFeature(this.options.tensorrtVersion, feature);
+    requireFeature(this.rules.tensorrtVersion, feature);
   }
 
   private error(code: string, desc: string): false {
@@ -88,14 +117,36 @@ export class OnnxParserRefitter implements ParserRefitter {
     this.errors.length = 0;
   }
 
+  /**
+   * IParserRefitter::setRefitObserver (11.2+): the observer receives a `RefitRecord` for each weight set by the
+   * following refits, in traversal order; null detaches it. UnsupportedFeatureError before 11.2.
+   */
+  setRefitObserver(observer: RefitterObserver | null): void {
+    this.gate('IParserRefitter.setRefitObserver');
+    this.observer = observer;
+  }
+
+  /** Takes `model` as this parser refitter's one model; false (TensorRT's error) when it already has one. */
+  private take(model: () => OnnxModel | undefined | Promise<OnnxModel | undefined>): Promise<OnnxModel | undefined> | OnnxModel | undefined {
+    if (this.model && this.rules.oneModelPerParserRefitter) {
+      this.error('MODEL_DESERIALIZE_FAILED', 'A model was previously parsed! (one IParserRefitter refits one model: create another for the next one)');
+      return undefined;
+    }
+    return model();
+  }
+
   /** Refits from an ONNX file; external data resolves against its folder and is read tensor by tensor. */
   async refitFromFile(path: string): Promise<boolean> {
-    let model: OnnxModel;
-    try {
-      model = await openOnnxModel(path, this.options.lazy !== undefined ? { lazy: this.options.lazy } : {});
-    } catch (e) {
-      return this.error('MODEL_DESERIALIZE_FAILED', `${path}: ${(e as Error).message}`);
-    }
+    const model = await this.take(async () => {
+      try {
+        return await openOnnxModel(path, this.options.lazy !== undefined ? { lazy: this.options.lazy } : {});
+      } catch (e) {
+        this.error('MODEL_DESERIALIZE_FAILED', `${path}: ${(e as Error).message}`);
+        return undefined;
+      }
+    });
+    if (!model) return false;
+    this.model = model;
     return this.refit(model);
   }
 
@@ -104,13 +155,16 @@ export class OnnxParserRefitter implements ParserRefitter {
    * views of `bytes` (no copy), so keep `bytes` unchanged until the refitter's refit is done.
    */
   async refitFromBytes(bytes: Uint8Array, modelPath?: string): Promise<boolean> {
-    const model = this.parse(bytes, modelPath);
-    return model ? this.refit(model) : false;
+    const model = await this.take(() => this.parse(bytes, modelPath));
+    if (!model) return false;
+    this.model = model;
+    return this.refit(model);
   }
 
   /**
-   * Loads a model's structure for {@link refitModelProto}; only one model at a time (10.13+). Unlike TensorRT, which
-   * copies it, `bytes` is referenced (weights are views of it): keep it unchanged until the refit is done.
+   * Loads a model's structure for {@link refitModelProto} (10.13+); one model in the parser refitter's life. Unlike
+   * TensorRT, which copies it, `bytes` is referenced (weights are views of it): keep it unchanged until the refit is
+   * done.
    */
   loadModelProto(bytes: Uint8Array, modelPath?: string): Promise<boolean> {
     this.gate('IParserRefitter.loadModelProto'); // thrown synchronously: a missing API is a programming error
@@ -118,10 +172,10 @@ export class OnnxParserRefitter implements ParserRefitter {
   }
 
   private async loadModelProtoNow(bytes: Uint8Array, modelPath?: string): Promise<boolean> {
-    if (this.loaded) return this.error('INVALID_VALUE', 'loadModelProto: a model is already loaded; refit it with refitModelProto first');
-    const model = this.parse(bytes, modelPath);
+    const model = await this.take(() => this.parse(bytes, modelPath));
     if (!model) return false;
-    this.loaded = model;
+    this.model = model;
+    this.loaded = true;
     this.loadedInitializers = undefined;
     this.initializers.clear();
     return true;
@@ -129,17 +183,15 @@ export class OnnxParserRefitter implements ParserRefitter {
 
   /**
    * Supplies an initializer's bytes (little-endian, the model's element type) for {@link refitModelProto}; held by
-   * reference. False before loadModelProto, for a name that is not an initializer, or a size that differs.
+   * reference; a later call for the same name replaces it. False before loadModelProto, for a name that is not an
+   * initializer of the main graph (TensorRT looks only there), or a size that differs.
    */
   loadInitializer(name: string, data: ArrayBufferView): boolean {
     this.gate('IParserRefitter.loadInitializer');
-    if (!this.loaded) return this.error('INVALID_VALUE', 'loadInitializer: call loadModelProto first');
-    if (!this.loadedInitializers) {
-      this.loadedInitializers = new Map();
-      for (const t of this.loaded.tensors()) if (t.kind === 'initializer' && !this.loadedInitializers.has(t.name)) this.loadedInitializers.set(t.name, t);
-    }
+    if (!this.loaded || !this.model) return this.error('INVALID_VALUE', 'loadInitializer: An ONNX model has not been loaded yet (call loadModelProto first)');
+    if (!this.loadedInitializers) this.loadedInitializers = new Map(this.model.graphTensors(this.model.graph).initializers);
     const info = this.loadedInitializers.get(name);
-    if (!info) return this.error('INVALID_VALUE', `loadInitializer: ${name} is not an initializer of the loaded model`);
+    if (!info) return this.error('INVALID_VALUE', `loadInitializer: Cannot find initializer name: ${name} in model! (only initializers of the main graph can be loaded)`);
     if (!ArrayBuffer.isView(data) || data.byteLength !== info.byteLength) {
       return this.error('INVALID_VALUE', `loadInitializer: ${name} needs ${info.byteLength} bytes (${info.dtypeName} [${info.dims.join(', ')}]), received ${ArrayBuffer.isView(data) ? data.byteLength : typeof data}`);
     }
@@ -147,21 +199,18 @@ export class OnnxParserRefitter implements ParserRefitter {
     return true;
   }
 
-  /** Refits from the loaded model with the loaded initializers in place of the model's own. */
+  /**
+   * Refits from the loaded model with the loaded initializers in place of the model's own. As in TensorRT the
+   * model stays loaded, and a second call walks it again with the generated-name counter where the first left it.
+   */
   refitModelProto(): Promise<boolean> {
     this.gate('IParserRefitter.refitModelProto');
     return this.refitModelProtoNow();
   }
 
   private async refitModelProtoNow(): Promise<boolean> {
-    if (!this.loaded) return this.error('INVALID_VALUE', 'refitModelProto: no model is loaded (loadModelProto)');
-    const model = new OverriddenModel(this.loaded, this.initializers);
-    this.loaded = undefined;
-    try {
-      return await this.refit(model);
-    } finally {
-      this.initializers.clear();
-    }
+    if (!this.loaded || !this.model) return this.error('INVALID_VALUE', 'refitModelProto: no model is loaded (loadModelProto)');
+    return this.refit(new OverriddenModel(this.model, this.initializers));
   }
 
   private parse(bytes: Uint8Array, modelPath?: string): OnnxModel | undefined {
@@ -178,74 +227,54 @@ export class OnnxParserRefitter implements ParserRefitter {
     if (refittable.size === 0) return true;
     let sources;
     try {
-      sources = weightSources(model).filter((s) => refittable.has(s.name));
+      sources = weightSources(model, this.rules, this.names);
     } catch (e) {
-      return this.error('INVALID_GRAPH', (e as Error).message);
+      return this.error('INVALID_GRAPH', `Failed to sort the model topologically: ${(e as Error).message}`);
     }
-    const set = new Set<string>();
-    let ok = true;
+    const total = refittable.size;
+    let done = 0;
     const folds = new Map<string, FoldedBatchNorm | string>();
-    // With streamTo, external tensors go through one scratch buffer of the largest one's size.
     // Tensors read from a file when asked for: external data, and large embedded data of a model opened lazily.
     const fromFile = (t: OnnxTensorInfo) => t.storage === 'external' || (t.storage === 'raw' && lazyRawData(t.proto) !== undefined);
-    const streamed = this.options.streamTo ? sources.flatMap((x) => (x.kind === 'tensor' && fromFile(x.tensor) ? [x.tensor.byteLength] : [])) : [];
+    // With streamTo, they go through one scratch buffer of the largest one's size.
+    const streamed = this.options.streamTo ? sources.flatMap((x) => (x.kind === 'tensor' && refittable.has(x.name) && fromFile(x.tensor) ? [x.tensor.byteLength] : [])) : [];
     const scratch = streamed.length ? new Uint8Array(streamed.reduce((m, b) => (Number.isFinite(b) && b > m ? b : m), 0)) : undefined;
     for (const s of sources) {
-      if (set.has(s.name)) {
-        this.logger.log(Severity.WARNING, `${s.name} appears more than once (e.g. in subgraphs); this only works if all copies have the same values`);
-        continue;
-      }
+      // TensorRT throws where the traversal meets a node it cannot handle: the refit stops there.
+      if (s.kind === 'error') return this.error(s.code, s.message);
+      // A name is set once: the set of refittable names loses it when it is set (later duplicates are skipped).
+      if (!refittable.has(s.name)) continue;
+      refittable.delete(s.name);
+      const streaming = !!this.options.streamTo && s.kind === 'tensor' && fromFile(s.tensor);
       let weights: Weights;
       let location: 'HOST' | 'DEVICE' = 'HOST';
       try {
-        if (s.kind === 'tensor') {
-          const into = scratch && fromFile(s.tensor) ? scratch : undefined;
-          const w = toTrtWeights(s.tensor, await model.readTensor(s.tensor, { into }), (m) => this.logger.log(Severity.WARNING, m));
-          if (typeof w === 'string') {
-            ok = this.error('UNSUPPORTED_NODE_DATATYPE', w);
-            continue;
-          }
-          weights = w;
-          if (this.options.streamTo && fromFile(s.tensor)) {
-            ({ weights, location } = await this.options.streamTo(s.name, w));
-            // Host weights that still view the scratch buffer would change with the next tensor: keep a copy.
-            const v = weights.values;
-            if (scratch && ArrayBuffer.isView(v) && v.buffer === scratch.buffer) weights = { ...weights, values: new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice() };
-          }
-        } else {
-          const key = `${s.node}\0${s.epsilon}\0${s.params.map((p) => p.name).join('\0')}`;
-          let f = folds.get(key);
-          if (f === undefined) {
-            f = await foldBatchNorm(model, s.params, s.epsilon);
-            folds.set(key, f);
-          }
-          if (typeof f === 'string') {
-            ok = this.error('UNSUPPORTED_NODE_DATATYPE', `BatchNormalization ${s.node}: ${f}`);
-            continue;
-          }
-          weights = s.kind === 'bn-scale' ? f.scale : f.shift;
+        const m = await materializeSource(model, s, this.rules, { folds, into: streaming ? scratch : undefined, warn: (w) => this.logger.log(Severity.WARNING, w) });
+        if (typeof m === 'string') return this.error(s.kind === 'tensor' ? 'UNSUPPORTED_NODE' : 'REFIT_FAILED', `Failed to import initializer. ${m}`);
+        weights = m.weights;
+        if (streaming) {
+          ({ weights, location } = await this.options.streamTo!(s.name, weights));
+          // Host weights that still view the scratch buffer would change with the next tensor: keep a copy.
+          const v = weights.values;
+          if (scratch && ArrayBuffer.isView(v) && v.buffer === scratch.buffer) weights = { ...weights, values: new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice() };
         }
+        const proto = this.refitter.getWeightsPrototype(s.name);
+        if (proto.type !== weights.type || proto.count !== weights.count) {
+          return this.error('REFIT_FAILED', `Failed to set named weights: ${s.name}: the model has ${weights.type}[${weights.count}] but the engine was built with ${proto.type}[${proto.count}]`);
+        }
+        if (!this.refitter.setNamedWeights(s.name, weights, location)) return this.error('REFIT_FAILED', `Failed to set named weights: ${s.name} (see the refitter's log)`);
+        this.observer?.onRefittableWeight(m.record);
       } catch (e) {
-        ok = this.error('INVALID_VALUE', `${s.name}: ${(e as Error).message}`);
-        continue;
+        return this.error('INVALID_VALUE', `${s.name}: ${(e as Error).message}`);
       }
-      const proto = this.refitter.getWeightsPrototype(s.name);
-      if (proto.type !== weights.type || proto.count !== weights.count) {
-        ok = this.error('REFIT_FAILED', `${s.name}: the model has ${weights.type}[${weights.count}] but the engine was built with ${proto.type}[${proto.count}]`);
-        continue;
-      }
-      if (!this.refitter.setNamedWeights(s.name, weights, location)) {
-        ok = this.error('REFIT_FAILED', `${s.name}: setNamedWeights refused the weights (see the refitter's log)`);
-        continue;
-      }
-      set.add(s.name);
-      this.onProgress?.({ done: set.size, total: refittable.size, name: s.name, bytes: location === 'HOST' && weights.values ? hostBytes(weights).byteLength : 0 });
+      done++;
+      this.onProgress?.({ done, total, name: s.name, bytes: location === 'HOST' && weights.values ? hostBytes(weights).byteLength : 0 });
     }
-    const missing = [...refittable].filter((n) => !set.has(n));
-    if (missing.length) {
+    if (refittable.size) {
+      const missing = [...refittable];
       const shown = missing.slice(0, 50).join(', ') + (missing.length > 50 ? `, … (${missing.length - 50} more)` : '');
-      return this.error('REFIT_FAILED', `Only successfully refitted ${set.size} weights out of ${refittable.size}; not in the model: ${shown}`);
+      return this.error('REFIT_FAILED', `Only successfully refitted ${done} weights out of ${total}; not in the model: ${shown}`);
     }
-    return ok;
+    return true;
   }
 }

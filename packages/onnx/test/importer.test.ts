@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DataType, NetworkDefinition, WeightsRole, hostBytes } from '@trt-refit/core';
-import { importOnnxModel, openOnnxModel, parseOnnxModel, writeOnnxModel, generatedWeightName, weightSources, floatToHalf, halfToFloat, floatToBf16, bf16ToFloat, type GraphSpec, type TensorSpec } from '@trt-refit/onnx';
+import { importOnnxModel, openOnnxModel, parseOnnxModel, writeOnnxModel, UniqueNames, weightSources, floatToHalf, halfToFloat, floatToBf16, bf16ToFloat, type GraphSpec, type TensorSpec } from '@trt-refit/onnx';
 import { fixture, f32, corpusModels } from './helpers.js';
 
-async function importFixture(path: string) {
-  const network = new NetworkDefinition();
+async function importFixture(path: string, tensorrtVersion?: string) {
+  const network = new NetworkDefinition(tensorrtVersion);
   const result = await importOnnxModel(await openOnnxModel(fixture(path)), network);
   return { network, ...result };
 }
@@ -20,9 +20,11 @@ describe('importer (TensorRT ONNX parser naming)', () => {
     expect(byName.get('c1.bias')).toMatchObject({ role: WeightsRole.BIAS });
     expect(byName.get('c2.weight')).toMatchObject({ role: WeightsRole.KERNEL });
     expect(byName.get('fc.weight')).toMatchObject({ role: WeightsRole.CONSTANT, dims: [10, 16] });
-    expect(byName.get('tmp_batch_norm_weight')).toMatchObject({ role: WeightsRole.SCALE, dims: [8] });
-    expect(byName.get('tmp_batch_norm_weight_1')).toMatchObject({ role: WeightsRole.SHIFT, dims: [8] });
-    expect(byName.get('tmp_batch_norm_weight_2')).toMatchObject({ role: WeightsRole.SCALE, dims: [16] });
+    // P-TEMP-BASE: the newest known version (10.16) names folds tmp_refittable_weight, _0, _1, _2
+    expect(byName.get('tmp_refittable_weight')).toMatchObject({ role: WeightsRole.SCALE, dims: [8] });
+    expect(byName.get('tmp_refittable_weight_0')).toMatchObject({ role: WeightsRole.SHIFT, dims: [8] });
+    expect(byName.get('tmp_refittable_weight_1')).toMatchObject({ role: WeightsRole.SCALE, dims: [16] });
+    expect(byName.get('tmp_refittable_weight_2')).toMatchObject({ role: WeightsRole.SHIFT, dims: [16] });
     for (const bn of ['b1.weight', 'b1.running_mean', 'b2.running_var']) expect(byName.has(bn)).toBe(false);
     const scales = network.layers.filter((l) => l.type === 'Scale');
     expect(scales).toHaveLength(2);
@@ -62,8 +64,8 @@ describe('importer (TensorRT ONNX parser naming)', () => {
     const network = new NetworkDefinition();
     expect((await importOnnxModel(parseOnnxModel(model), network)).errors).toEqual([]);
     const e = new Map(network.weightsEntries().map((x) => [x.name, x.weights]));
-    const scale = Array.from(e.get('tmp_batch_norm_weight')!.values as Float32Array);
-    const shift = Array.from(e.get('tmp_batch_norm_weight_1')!.values as Float32Array);
+    const scale = Array.from(e.get('tmp_refittable_weight')!.values as Float32Array);
+    const shift = Array.from(e.get('tmp_refittable_weight_0')!.values as Float32Array);
     for (let k = 0; k < c; k++) {
       const s = gamma[k]! / Math.sqrt(variance[k]! + 0.01);
       expect(scale[k]).toBeCloseTo(s, 6);
@@ -128,23 +130,33 @@ describe('importer (TensorRT ONNX parser naming)', () => {
     expect(network.layers.some((l) => l.type === 'Gelu')).toBe(true);
   });
 
-  it('generated names skip names already taken', () => {
-    const taken = new Set(['tmp_weight', 'tmp_weight_1']);
-    expect(generatedWeightName('tmp_weight', taken)).toBe('tmp_weight_2');
-    expect(generatedWeightName('other', taken)).toBe('other');
+  it('F-GENERATED-NAMES: generateUniqueName gives the base, then base_<counter> with one counter from 0 that grows with every try', () => {
+    const names = new UniqueNames();
+    expect(['a', 'a', 'a', 'b', 'b', 'a'].map((b) => names.next(b))).toEqual(['a', 'a_0', 'a_1', 'b', 'b_2', 'a_3']);
   });
 
-  it('reads ConstantOfShape values into the layer attribute', async () => {
+  it('F-CONSTANT-OF-SHAPE: before 10.14 a ConstantOfShape value is an attribute; from 10.14 a refittable weight with a generated name', async () => {
     const { model } = writeOnnxModel({ nodes: [{ opType: 'ConstantOfShape', name: 'cos', inputs: ['s'], outputs: ['y'], attributes: { value: { tensor: { name: 'v', dataType: 1, dims: [1], raw: f32(0.5) } } } }] });
-    const network = new NetworkDefinition();
+    const old = new NetworkDefinition('10.13');
+    await importOnnxModel(parseOnnxModel(model), old);
+    expect(old.layers[0]!.attributes.value).toEqual([0.5]);
+    expect(old.weightsEntries()).toEqual([]);
+    const network = new NetworkDefinition('10.14');
     await importOnnxModel(parseOnnxModel(model), network);
-    expect(network.layers[0]!.attributes.value).toEqual([0.5]);
+    expect(network.weightsEntries().map((e) => [e.name, e.role, Array.from(new Float32Array(hostBytes(e.weights).slice().buffer))])).toEqual([['tmp_refittable_weight', WeightsRole.CONSTANT, [0.5]]]);
+    expect(network.layers.map((l) => [l.name, l.type, l.inputs])).toEqual([['tmp_refittable_weight', 'Constant', []], ['cos', 'ConstantOfShape', ['s', 'tmp_refittable_weight']]]);
+    // without a value: FLOAT [1] 0
+    const { model: bare } = writeOnnxModel({ nodes: [{ opType: 'ConstantOfShape', name: '', inputs: ['s'], outputs: ['y'] }] });
+    const n2 = new NetworkDefinition('10.16');
+    await importOnnxModel(parseOnnxModel(bare), n2);
+    expect(n2.weightsEntries().map((e) => [e.name, e.weights.type, Array.from(e.weights.values as Float32Array)])).toEqual([['tmp_refittable_weight', DataType.FLOAT, [0]]]);
+    expect(n2.layers[1]!.name).toBe('node_of_y'); // F-LAYER-NAMES
   });
 
-  const bnModel = (dataTypes: number[], encode: (v: number[], dt: number) => Uint8Array) => {
+  const bnModel = (dataTypes: number[], encode: (v: number[], dt: number) => Uint8Array, elemType = 1) => {
     const values = [[1, 2.5, 0.5], [0.1, -0.2, 0.3], [0.5, 1, -1], [4, 0.25, 1]];
     return writeOnnxModel({
-      inputs: [{ name: 'x', elemType: 1, dims: [1, 3, 2, 2] }],
+      inputs: [{ name: 'x', elemType, dims: [1, 3, 2, 2] }],
       outputs: [{ name: 'y', elemType: 1, dims: [1, 3, 2, 2] }],
       nodes: [{ opType: 'BatchNormalization', inputs: ['x', 'g', 'b', 'm', 'v'], outputs: ['y'], attributes: { epsilon: { float: 1e-3 } } }],
       initializers: ['g', 'b', 'm', 'v'].map((n, k) => ({ name: n, dataType: dataTypes[k]!, dims: [3], raw: encode(values[k]!, dataTypes[k]!) })),
@@ -153,7 +165,7 @@ describe('importer (TensorRT ONNX parser naming)', () => {
   const encode = (v: number[], dt: number) =>
     dt === 1 ? f32(...v) : dt === 11 ? new Uint8Array(new Float64Array(v).buffer) : new Uint8Array(Uint16Array.from(v, dt === 10 ? floatToHalf : floatToBf16).buffer);
 
-  it('folds BatchNormalization in float32 arithmetic, keeping FLOAT16 or BFLOAT16 when all four parameters have it', async () => {
+  it('F-BN-FOLD-TYPE: folds BatchNormalization in float32 arithmetic, keeping FLOAT16 or BFLOAT16 when the input and all four parameters have it', async () => {
     const cases: [number[], string, (bits: number) => number][] = [
       [[1, 1, 1, 1], DataType.FLOAT, (x) => x],
       [[10, 10, 10, 10], DataType.HALF, halfToFloat],
@@ -162,10 +174,12 @@ describe('importer (TensorRT ONNX parser naming)', () => {
     ];
     for (const [dts, type, decode] of cases) {
       const network = new NetworkDefinition();
-      expect((await importOnnxModel(parseOnnxModel(bnModel(dts, encode)), network)).errors).toEqual([]);
+      // the input's type is compared too: all five of one type fold in it
+      const elem = dts.every((d) => d === 10) ? 10 : dts.every((d) => d === 16) ? 16 : 1;
+      expect((await importOnnxModel(parseOnnxModel(bnModel(dts, encode, elem)), network)).errors).toEqual([]);
       const e = new Map(network.weightsEntries().map((x) => [x.name, x.weights]));
-      const scale = e.get('tmp_batch_norm_weight')!;
-      const shift = e.get('tmp_batch_norm_weight_1')!;
+      const scale = e.get('tmp_refittable_weight')!;
+      const shift = e.get('tmp_refittable_weight_0')!;
       expect([scale.type, shift.type]).toEqual([type, type]);
       const read = (w: typeof scale) => Array.from(w.values as Float32Array | Uint16Array, (x) => decode(x));
       // the reference: each parameter as the model stores it, then float32 steps as in TensorRT's parser
@@ -194,8 +208,8 @@ describe('importer (TensorRT ONNX parser naming)', () => {
     });
     const network = new NetworkDefinition();
     const { errors } = await importOnnxModel(parseOnnxModel(model), network);
-    expect(errors).toMatchObject([{ code: 'UNSUPPORTED_NODE_DATATYPE', nodeName: 'bn_int', desc: expect.stringMatching(/parameter g is INT32/) }]);
-    expect(network.weightsEntries().map((e) => e.name)).toEqual(['tmp_batch_norm_weight_2', 'tmp_batch_norm_weight_3']);
+    expect(errors).toMatchObject([{ code: 'UNSUPPORTED_NODE_DATATYPE', nodeName: 'bn_int', desc: expect.stringMatching(/parameter g has ONNX element type 6/) }]);
+    expect(network.weightsEntries().map((e) => e.name)).toEqual(['tmp_refittable_weight_1', 'tmp_refittable_weight_2']);
   });
 
   it('network inputs and outputs get TensorRT types (UINT8 stays UINT8, DOUBLE runs as FLOAT); other types are errors', async () => {
@@ -253,30 +267,32 @@ describe('importer (TensorRT ONNX parser naming)', () => {
     const bn3 = network.layers.find((l) => l.name === 'bn3')!;
     const names = network.weightsEntries().filter((e) => e.layer === 'bn3').map((e) => e.name);
     expect(bn3.type).toBe('Scale');
-    // bn1: base, _1; then branch: _2, _3; else branch: _4, _5; bn3: _6, _7
-    expect(names).toEqual(['tmp_batch_norm_weight_6', 'tmp_batch_norm_weight_7']);
+    // bn1: base, _0; then branch: _1, _2; else branch: _3, _4; bn3: _5, _6
+    expect(names).toEqual(['tmp_refittable_weight_5', 'tmp_refittable_weight_6']);
     const sources = weightSources(m).filter((s) => s.kind !== 'tensor');
     expect(sources.map((s) => [s.name, 'node' in s ? s.node : ''])).toEqual([
-      ['tmp_batch_norm_weight', 'bn1'], ['tmp_batch_norm_weight_1', 'bn1'],
-      ['tmp_batch_norm_weight_2', 'BatchNormalization_0'], ['tmp_batch_norm_weight_3', 'BatchNormalization_0'],
-      ['tmp_batch_norm_weight_4', 'BatchNormalization_0'], ['tmp_batch_norm_weight_5', 'BatchNormalization_0'],
-      ['tmp_batch_norm_weight_6', 'bn3'], ['tmp_batch_norm_weight_7', 'bn3'],
+      ['tmp_refittable_weight', 'bn1'], ['tmp_refittable_weight_0', 'bn1'],
+      ['tmp_refittable_weight_1', 'BatchNormalization_0'], ['tmp_refittable_weight_2', 'BatchNormalization_0'],
+      ['tmp_refittable_weight_3', 'BatchNormalization_0'], ['tmp_refittable_weight_4', 'BatchNormalization_0'],
+      ['tmp_refittable_weight_5', 'bn3'], ['tmp_refittable_weight_6', 'bn3'],
     ]);
   });
 
-  it('generated names skip a model tensor that already has such a name', async () => {
+  it('F-NAME-COLLISION: a generated name equal to a model tensor name is refused (TensorRT does not avoid it: two weights of one name)', async () => {
     const { model } = writeOnnxModel({
       nodes: [
         { opType: 'Add', inputs: ['x', 'tmp_batch_norm_weight'], outputs: ['a'] },
-        { opType: 'BatchNormalization', inputs: ['a', 'g', 'b', 'm', 'v'], outputs: ['y'] },
+        { opType: 'BatchNormalization', name: 'bn', inputs: ['a', 'g', 'b', 'm', 'v'], outputs: ['y'] },
       ],
       initializers: [{ name: 'tmp_batch_norm_weight', dataType: 1, dims: [1], raw: f32(3) }, ...['g', 'b', 'm', 'v'].map((n) => ({ name: n, dataType: 1, dims: [1], raw: f32(1) }))],
     });
     const m = parseOnnxModel(model);
-    const network = new NetworkDefinition();
+    const old = new NetworkDefinition('10.13');
+    expect((await importOnnxModel(m, old)).errors).toMatchObject([{ code: 'INVALID_GRAPH', nodeName: 'bn', desc: expect.stringMatching(/generated weight name tmp_batch_norm_weight is also a tensor of the model/) }]);
+    // from 10.14 the base differs, so the same model imports
+    const network = new NetworkDefinition('10.16');
     expect((await importOnnxModel(m, network)).errors).toEqual([]);
-    expect(network.weightsEntries().map((e) => e.name)).toEqual(['tmp_batch_norm_weight', 'tmp_batch_norm_weight_1', 'tmp_batch_norm_weight_2']);
-    expect(weightSources(m).filter((s) => s.kind !== 'tensor').map((s) => s.name)).toEqual(['tmp_batch_norm_weight_1', 'tmp_batch_norm_weight_2']);
+    expect(network.weightsEntries().map((e) => e.name)).toEqual(['tmp_batch_norm_weight', 'tmp_refittable_weight', 'tmp_refittable_weight_0']);
   });
 
   it('a custom-domain node is an error, and the initializers it uses stay named', async () => {

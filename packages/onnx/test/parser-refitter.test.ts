@@ -30,8 +30,8 @@ function asRefitter(state: RefitState): Refitter {
 }
 
 /** A refitter over core's state machine, for an engine whose weights are those of an imported network (all stripped). */
-async function fakeRefitter(modelPath: string, stripped = true): Promise<{ refitter: Refitter; state: RefitState }> {
-  const network = new NetworkDefinition();
+async function fakeRefitter(modelPath: string, stripped = true, tensorrtVersion?: string): Promise<{ refitter: Refitter; state: RefitState }> {
+  const network = new NetworkDefinition(tensorrtVersion);
   await importOnnxModel(await openOnnxModel(modelPath), network);
   const weights = network.weightsEntries()
     .filter((e) => e.weights.type === DataType.FLOAT)
@@ -57,7 +57,7 @@ describe('OnnxParserRefitter', () => {
     expect(await p.refitFromFile(fixture('convbn/convbn_a.onnx')), errorsOf(p)).toBe(true);
     expect(state.getMissingWeights()).toEqual([]);
     expect(seen.at(-1)).toBe(`${state.getAllWeights().length}/${state.getAllWeights().length}`);
-    expect(state.getAllWeights()).toContain('tmp_batch_norm_weight_3');
+    expect(state.getAllWeights()).toContain('tmp_refittable_weight_2'); // the newest known version's names
     expect(state.planRefit().ok).toBe(true);
   });
 
@@ -193,17 +193,20 @@ describe('OnnxParserRefitter', () => {
     const b = new NetworkDefinition();
     await importOnnxModel(await openOnnxModel(fixture('convbn/convbn_b.onnx')), b);
     for (const e of b.weightsEntries()) expect(Buffer.from(hostBytes(state.getNamedWeights(e.name))).equals(Buffer.from(hostBytes(e.weights))), e.name).toBe(true);
-    expect(await p.refitModelProto()).toBe(false); // the model was consumed
+    // TensorRT keeps the model, so refitModelProto may run again, but its generated-name counter goes on:
+    // the BatchNormalization folds now get names the engine does not have, and the refit fails.
+    expect(await p.refitModelProto()).toBe(false);
+    expect(errorsOf(p)).toMatch(/Only successfully refitted \d+ weights out of \d+; not in the model: tmp_refittable_weight/);
   });
 
   it('with a TensorRT version before 10.13, the loadModelProto family throws UnsupportedFeatureError', async () => {
-    const { refitter } = await fakeRefitter(fixture('convbn/convbn_a.onnx'));
+    const { refitter } = await fakeRefitter(fixture('convbn/convbn_a.onnx'), true, '10.12');
     const old = new OnnxParserRefitter(refitter, undefined, { tensorrtVersion: '10.12' });
     expect(() => old.loadModelProto(fixtureBytes('convbn/convbn_a.onnx'))).toThrow(/10\.13/);
     expect(() => old.loadInitializer('c1.weight', new Uint8Array(4))).toThrow(/10\.13/);
     expect(() => old.refitModelProto()).toThrow(/10\.13/);
     expect(await old.refitFromFile(fixture('convbn/convbn_a.onnx')), errorsOf(old)).toBe(true); // 10.0+
-    const current = new OnnxParserRefitter(refitter, undefined, { tensorrtVersion: '10.13' });
+    const current = new OnnxParserRefitter((await fakeRefitter(fixture('convbn/convbn_a.onnx'), true, '10.13')).refitter, undefined, { tensorrtVersion: '10.13' });
     expect(await current.loadModelProto(fixtureBytes('convbn/convbn_a.onnx'))).toBe(true);
   });
 
@@ -215,9 +218,10 @@ describe('OnnxParserRefitter', () => {
     const dir = tmp();
     const { model } = writeOnnxModel({ nodes: [{ opType: 'Identity', inputs: ['c1.weight'], outputs: ['y'] }], initializers: [{ name: 'c1.weight', dataType: 1, dims: [2], raw: f32(1, 2) }] });
     writeFileSync(join(dir, 'm.onnx'), model);
-    p.clearErrors();
-    expect(await p.refitFromFile(join(dir, 'm.onnx'))).toBe(false);
-    expect(errorsOf(p)).toMatch(/c1\.weight: the model has FLOAT\[2\] but the engine was built with FLOAT\[216\]/);
+    // One parser refitter takes one model (TensorRT: "A model was previously parsed!"): a new one for the next.
+    const q = new OnnxParserRefitter(refitter);
+    expect(await q.refitFromFile(join(dir, 'm.onnx'))).toBe(false);
+    expect(errorsOf(q)).toMatch(/c1\.weight: the model has FLOAT\[2\] but the engine was built with FLOAT\[216\]/);
   });
 
   it('unreadable models and missing files are errors, not exceptions', async () => {
@@ -269,7 +273,8 @@ describe('OnnxParserRefitter: subgraphs, generated names, dtypes (TensorRT Model
   }).model;
 
   it('sets initializers, Constant values and folds of If branches and Loop bodies at any depth, and outer-scope initializers', async () => {
-    const names = ['tmp_batch_norm_weight', 'tmp_batch_norm_weight_1', 'tmp_batch_norm_weight_2', 'tmp_batch_norm_weight_5', 'tmp_batch_norm_weight_7', 't.w', 'e.w', 't.c', 'e.c', 't.deep', 'e.deep', 'outer_w'];
+    // bn_a: base, _0; then-branch: _1, _2; else-branch: _3, _4; bn_c (after the If): _5, _6
+    const names = ['tmp_refittable_weight', 'tmp_refittable_weight_0', 'tmp_refittable_weight_1', 'tmp_refittable_weight_4', 'tmp_refittable_weight_6', 't.w', 'e.w', 't.c', 'e.c', 't.deep', 'e.deep', 'outer_w'];
     const { refitter, state } = refitterFor(names.map((name) => ({ name, dtype: DataType.FLOAT, count: name.endsWith('.c') ? 3 : name.endsWith('deep') ? 1 : 2 })));
     const p = new OnnxParserRefitter(refitter);
     expect(await p.refitFromBytes(model), errorsOf(p)).toBe(true);
@@ -278,12 +283,12 @@ describe('OnnxParserRefitter: subgraphs, generated names, dtypes (TensorRT Model
     expect(values('t.deep')).toEqual([9]);
     expect(values('e.c')).toEqual([1, 2, 3]);
     expect(values('outer_w')).toEqual([5, 6]);
-    // the main graph's second fold comes after both branches' folds: _6 (scale) and _7 (shift) of bn_c
+    // the main graph's second fold comes after both branches' folds: _5 (scale) and _6 (shift) of bn_c
     const s = Math.fround(2 / Math.fround(Math.sqrt(Math.fround(2 + Math.fround(1e-5)))));
-    expect(values('tmp_batch_norm_weight_7')[0]).toBe(Math.fround(2 - Math.fround(2 * s)));
+    expect(values('tmp_refittable_weight_6')[0]).toBe(Math.fround(2 - Math.fround(2 * s)));
   });
 
-  it('a name set twice (the same initializer name in two subgraphs) uses the first and warns', async () => {
+  it('a name set twice (the same initializer name in two subgraphs) uses the first; the second is skipped (ModelRefitter erases the name once set)', async () => {
     const dup = writeOnnxModel({
       nodes: [{ opType: 'If', inputs: ['c'], outputs: ['y'], attributes: {
         then_branch: { graph: { nodes: [], initializers: [{ name: 'w', dataType: 1, dims: [1], raw: f32(1) }] } },
@@ -295,12 +300,13 @@ describe('OnnxParserRefitter: subgraphs, generated names, dtypes (TensorRT Model
     const p = new OnnxParserRefitter(refitter, logger);
     expect(await p.refitFromBytes(dup)).toBe(true);
     expect(Array.from(new Float32Array(new Uint8Array(hostBytes(state.getNamedWeights('w'))).buffer))).toEqual([1]);
-    expect(logger.messages.map((m) => m.message).join()).toMatch(/w appears more than once/);
+    expect(state.getMissingWeights()).toEqual([]);
   });
 
-  it('refits FLOAT16 BatchNormalization folds as HALF weights equal to the importer\'s', async () => {
-    const h = (...v: number[]) => new Uint8Array(Uint16Array.from(v, floatToHalf).buffer);
+  const h = (...v: number[]) => new Uint8Array(Uint16Array.from(v, floatToHalf).buffer);
+  it('refits FLOAT16 BatchNormalization folds (FLOAT16 input too) as HALF weights equal to the importer\'s', async () => {
     const fp16 = writeOnnxModel({
+      inputs: [{ name: 'x', elemType: 10, dims: [1, 2] }],
       nodes: [{ opType: 'BatchNormalization', inputs: ['x', 'g', 'b', 'm', 'v'], outputs: ['y'] }],
       initializers: [{ name: 'g', dataType: 10, dims: [2], raw: h(1, 2) }, { name: 'b', dataType: 10, dims: [2], raw: h(0.5, -1) }, { name: 'm', dataType: 10, dims: [2], raw: h(0, 1) }, { name: 'v', dataType: 10, dims: [2], raw: h(4, 1) }],
     }).model;
@@ -311,6 +317,27 @@ describe('OnnxParserRefitter: subgraphs, generated names, dtypes (TensorRT Model
     const { refitter, state } = refitterFor(entries.map((e) => ({ name: e.name, dtype: e.weights.type, count: e.weights.count })));
     expect(await new OnnxParserRefitter(refitter).refitFromBytes(fp16)).toBe(true);
     for (const e of entries) expect(Buffer.from(hostBytes(state.getNamedWeights(e.name))).equals(Buffer.from(hostBytes(e.weights))), e.name).toBe(true);
+  });
+
+  it('F-BN-PARSER-VS-REFITTER: FLOAT16 parameters on a FLOAT input fold to FLOAT at import (the input type differs) but to HALF in the refitter (it compares the parameters only): the refit fails on the type, as in TensorRT', async () => {
+    const mixed = writeOnnxModel({
+      inputs: [{ name: 'x', elemType: 1, dims: [1, 2] }],
+      nodes: [{ opType: 'BatchNormalization', inputs: ['x', 'g', 'b', 'm', 'v'], outputs: ['y'] }],
+      initializers: [{ name: 'g', dataType: 10, dims: [2], raw: h(1, 2) }, { name: 'b', dataType: 10, dims: [2], raw: h(0.5, -1) }, { name: 'm', dataType: 10, dims: [2], raw: h(0, 1) }, { name: 'v', dataType: 10, dims: [2], raw: h(4, 1) }],
+    }).model;
+    const network = new NetworkDefinition();
+    expect((await importOnnxModel(parseOnnxModel(mixed), network)).errors).toEqual([]);
+    const entries = network.weightsEntries();
+    expect(entries.map((e) => [e.name, e.weights.type])).toEqual([['tmp_refittable_weight', DataType.FLOAT], ['tmp_refittable_weight_0', DataType.FLOAT]]);
+    const { refitter } = refitterFor(entries.map((e) => ({ name: e.name, dtype: e.weights.type, count: e.weights.count })));
+    const p = new OnnxParserRefitter(refitter);
+    expect(await p.refitFromBytes(mixed)).toBe(false);
+    expect(errorsOf(p)).toMatch(/tmp_refittable_weight: the model has HALF\[2\] but the engine was built with FLOAT\[2\]/);
+    // 11.x networks are strongly typed: no fold at all, the four parameters stay weights under their own names.
+    const strong = new NetworkDefinition('11.1');
+    await importOnnxModel(parseOnnxModel(mixed), strong);
+    expect(strong.weightsEntries().map((e) => e.name)).toEqual(['g', 'b', 'm', 'v']);
+    expect(strong.layers.map((l) => l.type)).toContain('BatchNormalization');
   });
 
   it('an engine weight of another dtype than the model converts to is refused naming both', async () => {
@@ -329,6 +356,7 @@ describe('OnnxParserRefitter on the third-party corpus (../shared/corpus)', () =
   const files = corpusModels();
   it.skipIf(files.length === 0)(`refitting an engine built from each model, from the same model, sets exactly the values the importer built (${files.length} models)`, async () => {
     let refitted = 0;
+    let uint8Refusals = 0;
     for (const f of files) {
       let model;
       try {
@@ -342,11 +370,18 @@ describe('OnnxParserRefitter on the third-party corpus (../shared/corpus)', () =
       if (!entries.length) continue;
       const { refitter, state } = refitterFor(entries.map((e) => ({ name: e.name, dtype: e.weights.type, count: e.weights.count })));
       const p = new OnnxParserRefitter(refitter);
-      expect(await p.refitFromFile(f), `${f}: ${errorsOf(p)}`).toBe(true);
+      if (!(await p.refitFromFile(f))) {
+        // The one refusal TensorRT's refitter itself makes on these models (rule P-UINT8-REFIT): UINT8 initializers
+        // are widened to INT32 by the importer but read raw by the refitter.
+        expect(errorsOf(p), f).toMatch(/the model has UINT8\[\d+\] but the engine was built with INT32\[\d+\]/);
+        uint8Refusals++;
+        continue;
+      }
       for (const e of entries) expect(Buffer.from(hostBytes(state.getNamedWeights(e.name))).equals(Buffer.from(hostBytes(e.weights))), `${f}: ${e.name}`).toBe(true);
       refitted++;
     }
     expect(refitted).toBeGreaterThan(10);
+    expect(uint8Refusals).toBeLessThan(refitted);
   }, 120_000);
   it.skipIf(files.length > 0)('skipped: ../shared/corpus is not present on this machine', () => {});
 });

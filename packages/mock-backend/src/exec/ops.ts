@@ -485,8 +485,10 @@ export const OPS: Readonly<Record<string, Op>> = {
   },
   ConstantOfShape: (c) => {
     const dims = values(need(c, 0))!;
-    const v = (c.attrs.value as number[] | undefined)?.[0] ?? 0;
-    const out = floatTensor(dims);
+    // From 10.14 the fill value is a (refittable) weight, input 1; before, the `value` attribute.
+    const value = c.inputs[1];
+    const v = value ? (value.data[0] ?? 0) : ((c.attrs.value as number[] | undefined)?.[0] ?? 0);
+    const out = value ? like(value.kind, dims) : floatTensor(dims);
     out.data.fill(v);
     return [out];
   },
