@@ -13,3 +13,4 @@ export * from './compare.js';
 export * from './flags.js';
 export * from './refit-state.js';
 export * from './recipe.js';
+export * from './identity.js';

@@ -15,6 +15,7 @@ import {
   type BuilderConfig,
   type Logger,
 } from '@trt-refit/core';
+import { onnxParserRules } from '@trt-refit/onnx';
 import { planEngine } from './engine-model.js';
 import { unsupportedLayers } from './exec/index.js';
 import { contentHash } from './mock-engine.js';
@@ -92,6 +93,17 @@ export class MockBuilder implements Builder {
     const unsupported = unsupportedLayers(network.layers.map((l) => ({ ...l, weights: [] })));
     if (unsupported.length) throw new TrtRefitError(TrtRefitErrorCode.BUILD_FAILED, `the mock cannot build these layers: ${unsupported.map((u) => `${u.name} (${u.type})`).join(', ')}`, { unsupported });
     const engine = planEngine(network, mode);
+    // TensorRT 11.3's documented known issue (rule P-GEMM-BIAS-11.3): warned, not emulated, since "can be dropped"
+    // does not say when; the mock's outputs keep the bias.
+    if (mode.refit === 'all' && onnxParserRules(this.tensorrtVersion).refitMayDropGemmBias) {
+      const gemms = engine.layers.filter((l) => /(^|\+)(Gemm|MatMul)(\+|$)/.test(l.type) && (/\+Add/.test(l.type) || l.weights.length > 1)).map((l) => l.name);
+      if (gemms.length) {
+        this.logger.log(
+          Severity.WARNING,
+          `TensorRT ${this.tensorrtVersion} known issue: with BuilderFlag.REFIT a GEMM bias can be dropped and treated as zero, and that bias is not exposed through the refit API (layers: ${gemms.join(', ')}); use REFIT_IDENTICAL if the weights will not change. The mock keeps the bias.`,
+        );
+      }
+    }
     const data = new Map(network.weightsEntries().map((e) => [e.name, hostBytes(e.weights)]));
     const names = new Map(network.weightsEntries().map((e) => [e.weights, e.name]));
     return writePlan({

@@ -1,4 +1,5 @@
 import {
+  IDENTICAL_REFIT_TENSORRT,
   byteLengthFor,
   InvalidArgumentError,
   ErrorCode,
@@ -174,7 +175,7 @@ export class MockRefitter implements Refitter {
         return this.failed(
           state,
           `refit: the engine was built with REFIT_IDENTICAL, but these weights differ from the build-time ones: ${differ.join(', ')}. ` +
-            'TensorRT would not check this and would accept the refit silently, with undefined results; the mock refuses it',
+            `${IDENTICAL_REFIT_TENSORRT}; the mock refuses it`,
           false,
         );
       }

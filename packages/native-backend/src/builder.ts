@@ -7,6 +7,9 @@ import {
   UnsupportedFeatureError,
   checkBuilderFlags,
   hasFeature,
+  networkIdentityManifest,
+  resolveBuildMode,
+  type IdentityManifest,
   type Builder,
   type BuilderConfig,
   type Feature,
@@ -19,6 +22,7 @@ import { builderFlagMask, builderFlagNames, modelledMask } from './native-enums.
 import { NativeNetworkDefinition } from './network.js';
 import { NativeResource } from './native-resource.js';
 import { NativeOnnxParser } from './onnx-parser.js';
+import { onnxIdentityManifest, recordPlanIdentity } from './identity.js';
 import { expectBuilderFlag, expectIterable, expectSize, expectString, typeError } from './validate.js';
 
 /** An optimization profile entry for one input: dims at their minimum, optimum and maximum. */
@@ -178,7 +182,24 @@ export class NativeBuilder extends NativeResource<RawBuilder> implements Builder
       throw new TrtRefitError(TrtRefitErrorCode.BUILD_FAILED, 'the network is empty: parse an ONNX model into it first (backend.createOnnxParser(network).parseFromFile(path))');
     }
     this.applyProfiles(network, config);
-    return this.callAsync((n) => n.buildSerializedNetwork(rawNetwork, config.raw()));
+    // REFIT_IDENTICAL promises refits with the build-time weights, which TensorRT does not check: record their
+    // hashes so the refitter can (docs/fidelity.md, F-IDENTICAL).
+    const identical = resolveBuildMode(flags, this.ctx.version).refit === 'identical';
+    const manifest = identical ? await this.identityManifest(network) : undefined;
+    const plan = await this.callAsync((n) => n.buildSerializedNetwork(rawNetwork, config.raw()));
+    if (manifest) recordPlanIdentity(plan, manifest);
+    return plan;
+  }
+
+  private async identityManifest(network: NativeNetworkDefinition): Promise<IdentityManifest | undefined> {
+    try {
+      if (network.layers.length > 0) return networkIdentityManifest(network);
+      if (network.onnxSource) return await onnxIdentityManifest(network.onnxSource, this.ctx.version);
+      this.log.logger.log(Severity.WARNING, 'REFIT_IDENTICAL build: the network\'s weights are not known in JS, so refits of this engine are not checked against them');
+    } catch (e) {
+      this.log.logger.log(Severity.WARNING, `REFIT_IDENTICAL build: the weights could not be hashed for the identity check (${(e as Error).message}); refits of this engine are not checked`);
+    }
+    return undefined;
   }
 
   /**

@@ -4,6 +4,7 @@ import {
   requireFeature,
   type CudaEngine,
   type EngineLayerInfo,
+  type IdentityManifest,
   type SerializationConfig,
 } from '@trt-refit/core';
 import type { NativeEngine as RawEngine } from './binding.js';
@@ -34,6 +35,7 @@ export class NativeCudaEngine extends NativeResource<RawEngine> implements CudaE
   readonly queue = new SerialQueue();
   #io: IOTensorInfo[] | undefined;
   readonly #contexts = new Set<NativeExecutionContext>();
+  #identity: IdentityManifest | null = null;
 
   /** @internal */
   constructor(
@@ -47,6 +49,21 @@ export class NativeCudaEngine extends NativeResource<RawEngine> implements CudaE
   /** @internal */
   raw(): RawEngine {
     return this.live();
+  }
+
+  /**
+   * The build-time weight hashes of a REFIT_IDENTICAL engine (trt-refit extension): refits of this engine are
+   * checked against them before TensorRT sees them, as TensorRT itself does not check. Set automatically for a plan
+   * built in this process; give it for a plan read from a file (the CLI keeps it as `<plan>.identity.json`).
+   */
+  setIdentityManifest(manifest: IdentityManifest | null): void {
+    this.live();
+    this.#identity = manifest;
+  }
+
+  /** The identity manifest in effect, or null. */
+  getIdentityManifest(): IdentityManifest | null {
+    return this.#identity;
   }
 
   /** ICudaEngine::isRefittable: see {@link CudaEngine.isRefittable}. Here: TensorRT's answer. */

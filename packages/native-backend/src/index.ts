@@ -36,6 +36,7 @@ export { NativeExecutionContext } from './execution-context.js';
 export { NativeRefitter } from './refitter.js';
 export { DeviceWeightsStreamer } from './device-streamer.js';
 export { NativeParserRefitter } from './parser-refitter.js';
+export { planIdentityManifest, onnxIdentityManifest, type OnnxSource } from './identity.js';
 export { parseEngineLayers } from './engine-inspector.js';
 export { addonCandidates, loadBinding, type BindingAttempt, type BindingResult, type NativeBuildRecord } from './load-binding.js';
 export type { DynamicDimRange } from './context.js';

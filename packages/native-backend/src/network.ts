@@ -3,6 +3,7 @@ import type { NativeNetwork, NativeTensorInfo } from './binding.js';
 import type { LogBridge } from './diagnostics.js';
 import { dataTypeName } from './native-enums.js';
 import { callNative } from './native-errors.js';
+import type { OnnxSource } from './identity.js';
 
 /**
  * A network of the native backend: a real `INetworkDefinition`, filled by TensorRT's ONNX parser
@@ -21,6 +22,8 @@ import { callNative } from './native-errors.js';
  */
 export class NativeNetworkDefinition extends NetworkDefinition {
   #parsed = false;
+  /** @internal The ONNX model a parser filled this network from (for the identity manifest of REFIT_IDENTICAL builds). */
+  onnxSource: OnnxSource | undefined;
   #lowered = -1;
   #disposed = false;
 

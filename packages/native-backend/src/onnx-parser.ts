@@ -29,7 +29,10 @@ export class NativeOnnxParser extends NativeParserBase<RawParser> implements Onn
     const path = expectOptionalString(modelPath, 'modelPath');
     this.network.live();
     const ok = await this.callAsync((n) => n.parse(data, path === undefined ? null : resolve(path)));
-    if (ok) this.network.markParsed();
+    if (ok) {
+      this.network.markParsed();
+      this.network.onnxSource = { bytes: data, modelPath: path === undefined ? undefined : resolve(path) };
+    }
     return ok;
   }
 
@@ -41,7 +44,10 @@ export class NativeOnnxParser extends NativeParserBase<RawParser> implements Onn
     const file = expectString(path, 'path');
     this.network.live();
     const ok = await this.callAsync((n) => n.parseFromFile(file, severityNumber(this.severity)));
-    if (ok) this.network.markParsed();
+    if (ok) {
+      this.network.markParsed();
+      this.network.onnxSource = { path: resolve(file) };
+    }
     return ok;
   }
 }

@@ -1,4 +1,4 @@
-import type { ParserError } from '@trt-refit/core';
+import { Severity, type ParserError } from '@trt-refit/core';
 import type { NativeDisposable, NativeParserError } from './binding.js';
 import { parserErrorCodeName } from './native-enums.js';
 import { NativeResource } from './native-resource.js';
@@ -28,19 +28,31 @@ interface NativeErrorList extends NativeDisposable {
  * core's ParserError; undefined past the last) and `clearErrors`, forwarded to TensorRT.
  */
 export abstract class NativeParserBase<N extends NativeErrorList> extends NativeResource<N> {
-  /** How many errors TensorRT recorded since the last `clearErrors`. */
+  /** Refusals trt-refit decides before TensorRT is called (listed after TensorRT's own). */
+  readonly #own: ParserError[] = [];
+
+  /** How many errors TensorRT (and trt-refit's own checks) recorded since the last `clearErrors`. */
   getNbErrors(): number {
-    return this.call((n) => n.getNbErrors());
+    return this.call((n) => n.getNbErrors()) + this.#own.length;
   }
 
-  /** TensorRT's error `index`, converted to core's ParserError; undefined past the last. */
+  /** Error `index`: TensorRT's, converted to core's ParserError, then trt-refit's own; undefined past the last. */
   getError(index: number): ParserError | undefined {
     const i = expectSize(index, 'index');
-    return this.call((n) => toParserError(n.getError(i)));
+    const native = this.call((n) => n.getNbErrors());
+    return i < native ? this.call((n) => toParserError(n.getError(i))) : this.#own[i - native];
   }
 
   /** Forgets the recorded errors. */
   clearErrors(): void {
     this.call((n) => n.clearErrors());
+    this.#own.length = 0;
+  }
+
+  /** Records a refusal trt-refit made itself (logged at ERROR, listed by getError) and returns false. */
+  protected fail(desc: string, code = 'REFIT_FAILED'): false {
+    this.#own.push({ code, desc, node: -1, nodeName: '', nodeOperator: '' });
+    this.log.logger.log(Severity.ERROR, desc);
+    return false;
   }
 }

@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
-import { UnsupportedFeatureError, byteLengthFor, requireFeature, type ParserRefitter, type RefitProgress, type RefitterObserver } from '@trt-refit/core';
+import { IDENTICAL_REFIT_TENSORRT, UnsupportedFeatureError, byteLengthFor, requireFeature, type ParserRefitter, type RefitProgress, type RefitterObserver } from '@trt-refit/core';
 import type { NativeParserRefitter as RawParserRefitter } from './binding.js';
 import type { NativeContext } from './context.js';
 import type { LogBridge } from './diagnostics.js';
 import { NativeParserBase } from './parser-error.js';
+import type { OnnxSource } from './identity.js';
+import { modelIdentityDifferences, openOnnxModel, parseOnnxModel } from '@trt-refit/onnx';
 import type { NativeRefitter } from './refitter.js';
 import { expectBytes, expectOptionalString, expectString, expectView } from './validate.js';
 
@@ -29,9 +31,23 @@ export class NativeParserRefitter extends NativeParserBase<RawParserRefitter> im
     super(native, log, 'ParserRefitter');
   }
 
-  private async run(operation: (n: RawParserRefitter) => Promise<boolean>): Promise<boolean> {
+  private async run(operation: (n: RawParserRefitter) => Promise<boolean>, source?: OnnxSource): Promise<boolean> {
     this.live();
     this.refitter.raw();
+    // A REFIT_IDENTICAL engine: TensorRT would take other weights silently, so the model is checked in TS first.
+    const manifest = this.refitter.engine.getIdentityManifest();
+    if (manifest && source) {
+      let differ: string[];
+      try {
+        const model = 'path' in source ? await openOnnxModel(source.path) : parseOnnxModel(source.bytes, source.modelPath ? { modelPath: source.modelPath } : {});
+        differ = await modelIdentityDifferences(model, manifest, this.ctx.version);
+      } catch {
+        differ = []; // TensorRT's parser reports what it cannot read
+      }
+      if (differ.length) {
+        return this.fail(`the engine was built with REFIT_IDENTICAL, but the model's weights differ from the build-time ones: ${differ.join(', ')}. ${IDENTICAL_REFIT_TENSORRT}; trt-refit refuses it before TensorRT sees them`);
+      }
+    }
     const ok = await this.refitter.queue.run(() => this.callAsync(operation));
     this.refitter.reconcile();
     if (ok && this.onProgress) this.reportProgress();
@@ -52,14 +68,14 @@ export class NativeParserRefitter extends NativeParserBase<RawParserRefitter> im
    */
   refitFromFile(path: string): Promise<boolean> {
     const file = expectString(path, 'path');
-    return this.run((n) => n.refitFromFile(file));
+    return this.run((n) => n.refitFromFile(file), { path: resolve(file) });
   }
 
   /** `modelPath` locates external data; it is made absolute, as TensorRT requires. */
   refitFromBytes(bytes: Uint8Array, modelPath?: string): Promise<boolean> {
     const data = expectBytes(bytes, 'bytes');
     const path = expectOptionalString(modelPath, 'modelPath');
-    return this.run((n) => n.refitFromBytes(data, path === undefined ? null : resolve(path)));
+    return this.run((n) => n.refitFromBytes(data, path === undefined ? null : resolve(path)), { bytes: data, modelPath: path === undefined ? undefined : resolve(path) });
   }
 
   /** 10.13+. Only one model at a time: a second call without refitting is refused by TensorRT. */

@@ -1,4 +1,6 @@
 import {
+  IDENTICAL_REFIT_TENSORRT,
+  identityDifferences,
   DataType,
   DisposedError,
   ErrorCode,
@@ -226,6 +228,14 @@ export class NativeRefitter extends NativeResource<RawRefitter> implements Refit
   /** Problems of held buffers that would make TensorRT read freed or detached memory. */
   private heldProblems(): string[] {
     const out: string[] = [];
+    const manifest = this.engine.getIdentityManifest();
+    if (manifest) {
+      const host = [...this.#held].flatMap(([name, w]) => (ArrayBuffer.isView(w.values) ? [{ name, bytes: new Uint8Array(w.values.buffer, w.values.byteOffset, w.values.byteLength) }] : []));
+      const differ = identityDifferences(manifest, host);
+      if (differ.length) out.push(`the engine was built with REFIT_IDENTICAL, but these weights differ from the build-time ones: ${differ.join(', ')}. ${IDENTICAL_REFIT_TENSORRT}; trt-refit refuses it`);
+      const device = [...this.#held].filter(([name, w]) => isDeviceValues(w.values) && manifest.weights[name] !== undefined).map(([n]) => n);
+      if (device.length) this.log.logger.log(Severity.WARNING, `REFIT_IDENTICAL engine: device weights are not checked against the build-time ones (${device.join(', ')})`);
+    }
     for (const [key, w] of [...this.#held, ...this.#heldLegacy]) {
       const v = w.values;
       if (v === null) continue;

@@ -2,6 +2,7 @@ import { TrtRefitError, TrtRefitErrorCode, isTrtRefitError, type Runtime } from 
 import type { NativeRuntime as RawRuntime } from './binding.js';
 import type { NativeContext } from './context.js';
 import type { LogBridge } from './diagnostics.js';
+import { planIdentityManifest } from './identity.js';
 import { NativeCudaEngine } from './engine.js';
 import { NativeResource } from './native-resource.js';
 import { expectBoolean, expectBytes, expectSize, expectString, rangeError } from './validate.js';
@@ -27,7 +28,10 @@ export class NativeRuntime extends NativeResource<RawRuntime> implements Runtime
     const hostCode = this.getEngineHostCodeAllowed();
     try {
       const raw = await this.callAsync((n) => n.deserializeCudaEngine(bytes));
-      return new NativeCudaEngine(raw, this.log, this.ctx);
+      const engine = new NativeCudaEngine(raw, this.log, this.ctx);
+      const manifest = planIdentityManifest(plan);
+      if (manifest) engine.setIdentityManifest(manifest);
+      return engine;
     } catch (e) {
       if (!isTrtRefitError(e) || e.code !== TrtRefitErrorCode.INVALID_PLAN) throw e;
       const hints = [

@@ -18,7 +18,7 @@ export interface FakeModel {
   weights: { name: string; type: number; count: number; group?: string }[];
 }
 
-async function onnxAsFakeModel(bytes: Uint8Array): Promise<FakeModel | undefined> {
+export async function onnxAsFakeModel(bytes: Uint8Array): Promise<FakeModel | undefined> {
   const network = new NetworkDefinition();
   const { errors } = await importOnnxModel(parseOnnxModel(bytes), network);
   if (errors.length) return undefined;

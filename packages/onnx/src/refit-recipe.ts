@@ -5,7 +5,9 @@ import {
   TrtRefitErrorCode,
   byteLengthFor,
   hostBytes,
+  identityDifferences,
   silentLogger,
+  type IdentityManifest,
   type Logger,
   type RefitRecipe,
   type RefitRecord,
@@ -17,7 +19,7 @@ import { conversionProblem, convertedType, toTrtWeights } from './convert-weight
 import type { OnnxModel, OnnxTensorInfo } from './onnx-model.js';
 import { ONNX_DTYPES, onnxByteLength } from './onnx-dtype.js';
 import { onnxParserRules, type OnnxParserRules } from './parser-rules.js';
-import type { Safetensors } from './safetensors.js';
+import { writeSafetensors, type Safetensors, type SafetensorsEntry } from './safetensors.js';
 import { CONSTANT_OF_SHAPE_DEFAULT, weightSources, type WeightSource } from './weight-sources.js';
 
 /** The record TensorRT's observer would report for a weight source, with the weights themselves when computed. */
@@ -306,4 +308,44 @@ async function replay(
     return w.count === r.count ? w : `the fold has ${w.count} values, the recipe says ${r.count}`;
   }
   return `${r.kind} needs fixedData`;
+}
+
+/**
+ * Writes the initializers a recipe's records read (every source of IDENTITY, DOUBLE_TO_FLOAT and batch-norm fold
+ * records; constants travel in the recipe) to a safetensors file under their ONNX names and types, one tensor in
+ * memory at a time: with the recipe and a weight-stripped plan, all a client needs to refit without the ONNX model.
+ * Resolves to the file's size.
+ */
+export async function writeRecipeWeights(model: OnnxModel, recipe: RefitRecipe, path: string): Promise<number> {
+  const byName = new Map<string, OnnxTensorInfo>();
+  for (const t of model.tensors()) if (t.kind === 'initializer' && !byName.has(t.name)) byName.set(t.name, t);
+  const names = [...new Set(recipe.records.filter((r) => !r.fixedData).flatMap((r) => r.sourceOnnxNames))];
+  const entries: SafetensorsEntry[] = names.map((name) => {
+    const t = byName.get(name);
+    if (!t) throw new RecipeError(`the recipe reads ${name}, which is not an initializer of the model`);
+    const dtype = ONNX_DTYPES[t.dataType]?.safetensors;
+    if (!dtype) throw new RecipeError(`initializer ${name} is ${t.dtypeName}, which safetensors cannot hold`);
+    return { name, dtype, shape: t.dims, read: () => model.readTensor(t) };
+  });
+  return writeSafetensors(path, entries, { format: 'trt-refit-recipe-weights', tensorrtVersion: recipe.tensorrtVersion });
+}
+
+/**
+ * The names of the weights a parser refit of `model` would set to other bytes than `manifest` records (the
+ * build-time weights of a REFIT_IDENTICAL engine), computed in TS as TensorRT's parser refitter of the version
+ * would compute them, one weight at a time. Weights the manifest does not list are not read.
+ */
+export async function modelIdentityDifferences(model: OnnxModel, manifest: IdentityManifest, tensorrtVersion?: string): Promise<string[]> {
+  const rules = onnxParserRules(tensorrtVersion);
+  const folds = new Map<string, FoldedBatchNorm | string>();
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const s of weightSources(model, rules)) {
+    if (s.kind === 'error' || seen.has(s.name) || manifest.weights[s.name] === undefined) continue;
+    seen.add(s.name);
+    const m = await materializeSource(model, s, rules, { folds });
+    if (typeof m === 'string') continue; // the refit itself reports it
+    out.push(...identityDifferences(manifest, [{ name: s.name, bytes: hostBytes(m.weights) }]));
+  }
+  return out;
 }

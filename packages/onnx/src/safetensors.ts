@@ -1,4 +1,5 @@
 import { isTrtRefitError } from '@trt-refit/core';
+import { open, rename, unlink } from 'node:fs/promises';
 import { OnnxModelError } from './errors.js';
 import { openRegularFile, readFully, readRange } from './read-range.js';
 
@@ -133,4 +134,57 @@ export async function openSafetensors(path: string): Promise<Safetensors> {
   } finally {
     await fh.close();
   }
+}
+
+/** One tensor to write with {@link writeSafetensors}: its entry, and how to read its bytes when it is written. */
+export interface SafetensorsEntry {
+  readonly name: string;
+  /** A safetensors dtype (`F32`, `F16`, `BF16`, `F64`, `I64`, ...). */
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  /** Little-endian element bytes; called once, when the tensor's turn comes (one tensor in memory at a time). */
+  read(): Promise<Uint8Array> | Uint8Array;
+}
+
+/**
+ * Writes a safetensors file tensor by tensor (the header first, then each tensor's bytes as `read()` gives them),
+ * through a temporary file renamed into place, so host memory holds one tensor however large the file.
+ * @throws OnnxModelError for an unknown dtype, a duplicate name, or bytes that disagree with dtype and shape.
+ */
+export async function writeSafetensors(path: string, entries: readonly SafetensorsEntry[], metadata: Readonly<Record<string, string>> = {}): Promise<number> {
+  const header: Record<string, unknown> = Object.keys(metadata).length ? { __metadata__: metadata } : {};
+  let offset = 0;
+  const sizes: number[] = [];
+  for (const e of entries) {
+    const bits = SAFETENSORS_DTYPES[e.dtype];
+    if (bits === undefined) throw new OnnxModelError(`writeSafetensors: tensor ${e.name} has an unknown dtype ${e.dtype}`);
+    if (e.name === '__metadata__' || Object.hasOwn(header, e.name)) throw new OnnxModelError(`writeSafetensors: tensor name ${e.name} is used twice or reserved`);
+    const bytes = Math.ceil((e.shape.reduce((a, d) => a * d, 1) * bits) / 8);
+    header[e.name] = { dtype: e.dtype, shape: [...e.shape], data_offsets: [offset, offset + bytes] };
+    sizes.push(bytes);
+    offset += bytes;
+  }
+  // The header is padded with spaces to 8 bytes, as the reference implementation does.
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((Buffer.byteLength(json) + 8) % 8)) % 8);
+  const head = Buffer.alloc(8 + Buffer.byteLength(json));
+  head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)), 0);
+  head.write(json, 8);
+  const tmpPath = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const fh = await open(tmpPath, 'w');
+  try {
+    await fh.write(head);
+    for (let i = 0; i < entries.length; i++) {
+      const data = await entries[i]!.read();
+      if (data.byteLength !== sizes[i]) throw new OnnxModelError(`writeSafetensors: tensor ${entries[i]!.name} has ${data.byteLength} bytes, its dtype and shape need ${sizes[i]}`);
+      await fh.write(data);
+    }
+    await fh.close();
+    await rename(tmpPath, path);
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmpPath).catch(() => undefined);
+    throw e;
+  }
+  return head.length + offset;
 }
