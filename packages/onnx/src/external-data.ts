@@ -7,7 +7,7 @@ import { openRegularFile, readFully } from './read-range.js';
 export interface ExternalDataRef {
   readonly location: string;
   readonly offset: number;
-  /** undefined: to the end of the file (ONNX's `length` absent or 0). */
+  /** undefined: `length` absent or 0; TensorRT then takes the whole file, which must be exactly the tensor (offset 0). */
   readonly length: number | undefined;
 }
 
@@ -72,7 +72,17 @@ export async function readExternalTensor(tensor: string, ref: ExternalDataRef, m
   }
   const { fh, size } = opened;
   try {
-    const length = ref.length ?? Math.max(0, size - ref.offset);
+    // Without a length TensorRT takes the whole file's size (WeightsContext::convertOnnxWeights, rule
+    // F-EXTERNAL-NO-LENGTH): that is an error unless the file is exactly the tensor, and with an offset it would read
+    // past the end of the file, so the reader refuses both.
+    if (ref.length === undefined && (ref.offset !== 0 || (Number.isFinite(expectedBytes) && size !== expectedBytes))) {
+      throw new ExternalDataError(
+        `tensor ${tensor}: external data in ${ref.location} has no length, so TensorRT reads the whole file (${size} bytes)${ref.offset ? ` from offset ${ref.offset}, past its end` : ''}; the tensor needs ${expectedBytes} bytes: give "length"`,
+        tensor,
+        ref.location,
+      );
+    }
+    const length = ref.length ?? size;
     if (ref.offset > size || ref.offset + length > size) {
       throw new ExternalDataError(`tensor ${tensor}: external data range [${ref.offset}, ${ref.offset + length}) runs past the end of ${ref.location} (${size} bytes)`, tensor, ref.location);
     }
