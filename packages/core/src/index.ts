@@ -14,3 +14,4 @@ export * from './flags.js';
 export * from './refit-state.js';
 export * from './recipe.js';
 export * from './identity.js';
+export * from './parser-rules.js';

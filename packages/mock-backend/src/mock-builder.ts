@@ -15,7 +15,7 @@ import {
   type BuilderConfig,
   type Logger,
 } from '@trt-refit/core';
-import { onnxParserRules } from '@trt-refit/onnx';
+import { onnxParserRules } from '@trt-refit/core';
 import { planEngine } from './engine-model.js';
 import { unsupportedLayers } from './exec/index.js';
 import { contentHash } from './mock-engine.js';

@@ -35,7 +35,7 @@ if (!enabled) {
   const lean = leanRuntime();
   runConformanceSuite('native', () => (backend ??= loadNativeBackend({ logger: silentLogger })), {
     fixturesDir,
-    capabilities: { execution: true, handBuiltNetworks: true, contentHashCheck: false },
+    capabilities: { execution: true, handBuiltNetworks: true, contentHashCheck: true }, // plans built in-process carry their identity manifest
     ...(lean ? { leanRuntimePath: async () => lean } : {}),
   });
 }

@@ -1,7 +1,7 @@
 import { DataType, type Weights } from '@trt-refit/core';
 import type { OnnxTensorInfo } from './onnx-model.js';
 import { ONNX_DTYPES } from './onnx-dtype.js';
-import { onnxParserRules, type OnnxParserRules } from './parser-rules.js';
+import { onnxParserRules, type OnnxParserRules } from '@trt-refit/core';
 
 const FLT_MAX = 3.4028234663852886e38;
 

@@ -5,7 +5,7 @@ import { describe, type OnnxGraphProto, type OnnxModel, type OnnxNodeProto, type
 import { int64ToSafeNumber, type Int64Like } from './int64.js';
 import { ONNX_DTYPES } from './onnx-dtype.js';
 import { UniqueNames, isOnnxDomain, nodeLayerName } from './parser-names.js';
-import { onnxParserRules } from './parser-rules.js';
+import { onnxParserRules } from '@trt-refit/core';
 import { topologicalOrder } from './topological-order.js';
 import { controlFlowSubgraphs, graphWeightSources } from './weight-sources.js';
 

@@ -21,7 +21,6 @@ export * from './onnx-writer.js';
 export * from './network-to-onnx.js';
 export * from './parser-names.js';
 export * from './batch-norm.js';
-export * from './parser-rules.js';
 export * from './convert-weights.js';
 export * from './importer.js';
 export * from './refit-recipe.js';

@@ -16,7 +16,7 @@ import type { FoldedBatchNorm } from './batch-norm.js';
 import { lazyRawData } from './lazy-model.js';
 import { OnnxModel, openOnnxModel, parseOnnxModel, type OnnxTensorInfo } from './onnx-model.js';
 import { UniqueNames } from './parser-names.js';
-import { onnxParserRules, type OnnxParserRules } from './parser-rules.js';
+import { onnxParserRules, type OnnxParserRules } from '@trt-refit/core';
 import { materializeSource } from './refit-recipe.js';
 import { weightSources } from './weight-sources.js';
 

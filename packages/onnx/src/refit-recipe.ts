@@ -18,7 +18,7 @@ import { foldBatchNorm, refitterFoldType, type BatchNormParam, type FoldedBatchN
 import { conversionProblem, convertedType, toTrtWeights } from './convert-weights.js';
 import type { OnnxModel, OnnxTensorInfo } from './onnx-model.js';
 import { ONNX_DTYPES, onnxByteLength } from './onnx-dtype.js';
-import { onnxParserRules, type OnnxParserRules } from './parser-rules.js';
+import { onnxParserRules, type OnnxParserRules } from '@trt-refit/core';
 import { writeSafetensors, type Safetensors, type SafetensorsEntry } from './safetensors.js';
 import { CONSTANT_OF_SHAPE_DEFAULT, weightSources, type WeightSource } from './weight-sources.js';
 

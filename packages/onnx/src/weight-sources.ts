@@ -1,6 +1,6 @@
 import { describe, type OnnxGraphProto, type OnnxModel, type OnnxNodeProto, type OnnxTensorInfo } from './onnx-model.js';
 import { UniqueNames, isOnnxDomain } from './parser-names.js';
-import { onnxParserRules, type OnnxParserRules } from './parser-rules.js';
+import { onnxParserRules, type OnnxParserRules } from '@trt-refit/core';
 import { topologicalOrder } from './topological-order.js';
 
 /** Where one engine weight comes from in an ONNX model, under the name TensorRT's parser gives it. */

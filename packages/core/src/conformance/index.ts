@@ -19,6 +19,7 @@ import { parserRefitScenarios } from './scenario-c-parser-refit.js';
 import { leanRuntimeScenarios } from './scenario-d-lean-runtime.js';
 import { individualScenarios } from './scenario-e-individual.js';
 import { badInputScenarios } from './scenario-f-bad-input.js';
+import { fidelityScenarios } from './scenario-g-fidelity.js';
 import type { ConformanceContext } from './context.js';
 
 export { ConformanceFixtures, maxRelativeError } from './fixtures.js';
@@ -30,7 +31,7 @@ export interface ConformanceCapabilities {
   readonly execution?: boolean;
   /** Engines can be built from networks assembled by hand (not only through the ONNX parser). Default true. */
   readonly handBuiltNetworks?: boolean;
-  /** A stripped REFIT_IDENTICAL engine refuses weights whose content differs from the build (mock only). */
+  /** A stripped REFIT_IDENTICAL engine refuses weights whose content differs from the build (trt-refit checks; TensorRT does not). */
   readonly contentHashCheck?: boolean;
 }
 
@@ -45,7 +46,7 @@ export interface ConformanceOptions {
   readonly tolerance?: number;
 }
 
-/** Registers the whole suite (scenarios A to F) under `describe(name)`. */
+/** Registers the whole suite (scenarios A to G) under `describe(name)`. */
 export function runConformanceSuite(name: string, factory: () => Backend | Promise<Backend>, options: ConformanceOptions): void {
   const ctx: ConformanceContext = {
     factory: async () => factory(),
@@ -61,5 +62,6 @@ export function runConformanceSuite(name: string, factory: () => Backend | Promi
     describe('D. lean runtime', () => leanRuntimeScenarios(ctx));
     describe('E. fine-grained refit', () => individualScenarios(ctx));
     describe('F. bad input', () => badInputScenarios(ctx));
+    describe('G. fidelity to TensorRT (docs/fidelity.md)', () => fidelityScenarios(ctx));
   });
 }

@@ -1,4 +1,4 @@
-import { NEWEST_KNOWN_TENSORRT, compareTensorRtVersions, formatTensorRtVersion, parseTensorRtVersion } from '@trt-refit/core';
+import { NEWEST_KNOWN_TENSORRT, compareTensorRtVersions, formatTensorRtVersion, parseTensorRtVersion } from './version.js';
 
 /**
  * The onnx-tensorrt commit TensorRT's `parsers/onnx` submodule points at in each release (`git ls-tree <tag>
