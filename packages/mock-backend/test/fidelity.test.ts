@@ -91,7 +91,7 @@ describe('generated names, version by version (P-TEMP-BASE, P-CONSTANT-OF-SHAPE,
     }
   });
 
-  it('F-CONSTANT-OF-SHAPE: a leading ConstantOfShape takes tmp_refittable_weight from 10.14, so the folds are _0 and _1; at 10.13 they are tmp_batch_norm_weight and _0, and there is no ConstantOfShape weight', async () => {
+  it('P-CONSTANT-OF-SHAPE: a leading ConstantOfShape takes tmp_refittable_weight from 10.14, so the folds are _0 and _1; at 10.13 they are tmp_batch_norm_weight and _0, and there is no ConstantOfShape weight', async () => {
     const at = async (v: string) => {
       const backend = createMockBackend({ tensorrtVersion: v });
       const engine = await engineOf(backend, await build(backend, cosConvBn(), [BuilderFlag.REFIT]));
@@ -113,8 +113,19 @@ describe('generated names, version by version (P-TEMP-BASE, P-CONSTANT-OF-SHAPE,
   });
 });
 
+describe('assumptions the mock pins', () => {
+  it('A-INT-CONSTANTS: with REFIT, integer constants (shape tensors) are not refittable in the mock; marked ones are with REFIT_INDIVIDUAL', async () => {
+    const backend = createMockBackend();
+    const refitter = backend.createRefitter(await engineOf(backend, await build(backend, cosConvBn(), [BuilderFlag.REFIT])));
+    expect(refitter.getAllWeights()).not.toContain('shape');
+    expect(refitter.getWeightsPrototype('shape').count).toBe(-1);
+    const marked = backend.createRefitter(await engineOf(backend, await build(backend, cosConvBn(), [BuilderFlag.REFIT_INDIVIDUAL], undefined, (n) => expect(n.markWeightsRefittable('shape')).toBe(true))));
+    expect(marked.getAllWeights()).toEqual(['shape']);
+  });
+});
+
 describe('the parser refitter as TensorRT has it', () => {
-  it('F-ONE-MODEL: a second refitFromFile on one parser refitter returns false with "A model was previously parsed!" (10.2+); 10.1 takes it, with its name counter where it was', async () => {
+  it('P-ONE-MODEL: a second refitFromFile on one parser refitter returns false with "A model was previously parsed!" (10.2+); 10.1 takes it, with its name counter where it was', async () => {
     const backend = createMockBackend();
     const engine = await engineOf(backend, await build(backend, fixture('convbn/convbn_a.onnx'), [BuilderFlag.STRIP_PLAN]));
     const logger = new MemoryLogger();
@@ -163,7 +174,7 @@ describe('the parser refitter as TensorRT has it', () => {
     expect(errorsOf(p)).toMatch(/Cannot find initializer name: sub_w in model!/);
   });
 
-  it('F-UINT8-REFIT and F-EXTERNAL-DOUBLE: conversions by version', async () => {
+  it('P-UINT8-REFIT and P-EXTERNAL-DOUBLE: conversions by version', async () => {
     const u8 = writeOnnxModel({ inputs: [{ name: 'x', elemType: 6, dims: [2] }], outputs: [{ name: 'y', elemType: 6, dims: [2] }], nodes: [{ opType: 'Add', inputs: ['x', 'u'], outputs: ['y'] }], initializers: [{ name: 'u', dataType: 2, dims: [2], raw: new Uint8Array([7, 255]) }] }).model;
     // An INT32 weight is refittable in the mock only when marked (REFIT_INDIVIDUAL, 10.2+; docs/fidelity.md A-INT-CONSTANTS)
     const backend = createMockBackend({ tensorrtVersion: '10.16' });
@@ -252,7 +263,7 @@ describe('what TensorRT leaves undefined, the mock refuses loudly', () => {
     expect(engine.createSerializationConfig().getFlags()).toContain('EXCLUDE_WEIGHTS');
   });
 
-  it('F-GEMM-BIAS-11.3: building with REFIT on 11.3 warns that a GEMM bias may be dropped; 11.2, 11.4 and REFIT_IDENTICAL do not', async () => {
+  it('P-GEMM-BIAS-11.3: building with REFIT on 11.3 warns that a GEMM bias may be dropped; 11.2, 11.4 and REFIT_IDENTICAL do not', async () => {
     const warned = async (v: string, flags: BuilderFlag[]) => {
       const logger = new MemoryLogger();
       const backend = createMockBackend({ tensorrtVersion: v });
@@ -267,7 +278,7 @@ describe('what TensorRT leaves undefined, the mock refuses loudly', () => {
 });
 
 describe('refit records and recipes (IRefitterObserver, 11.2+; recipes for every version)', () => {
-  it('F-OBSERVER: on 11.2 the parser refitter reports a RefitRecord per weight it sets, the same records refitRecipe computes; before 11.2 setRefitObserver does not exist', async () => {
+  it('P-REFIT-OBSERVER: on 11.2 the parser refitter reports a RefitRecord per weight it sets, the same records refitRecipe computes; before 11.2 setRefitObserver does not exist', async () => {
     const backend = createMockBackend({ tensorrtVersion: '11.2' });
     const engine = await engineOf(backend, await build(backend, cosConvBn(), [BuilderFlag.STRIP_PLAN, BuilderFlag.REFIT]));
     const refitter = backend.createRefitter(engine);

@@ -135,7 +135,7 @@ describe('importer (TensorRT ONNX parser naming)', () => {
     expect(['a', 'a', 'a', 'b', 'b', 'a'].map((b) => names.next(b))).toEqual(['a', 'a_0', 'a_1', 'b', 'b_2', 'a_3']);
   });
 
-  it('F-CONSTANT-OF-SHAPE: before 10.14 a ConstantOfShape value is an attribute; from 10.14 a refittable weight with a generated name', async () => {
+  it('P-CONSTANT-OF-SHAPE: before 10.14 a ConstantOfShape value is an attribute; from 10.14 a refittable weight with a generated name', async () => {
     const { model } = writeOnnxModel({ nodes: [{ opType: 'ConstantOfShape', name: 'cos', inputs: ['s'], outputs: ['y'], attributes: { value: { tensor: { name: 'v', dataType: 1, dims: [1], raw: f32(0.5) } } } }] });
     const old = new NetworkDefinition('10.13');
     await importOnnxModel(parseOnnxModel(model), old);
@@ -293,6 +293,13 @@ describe('importer (TensorRT ONNX parser naming)', () => {
     const network = new NetworkDefinition('10.16');
     expect((await importOnnxModel(m, network)).errors).toEqual([]);
     expect(network.weightsEntries().map((e) => e.name)).toEqual(['tmp_batch_norm_weight', 'tmp_refittable_weight', 'tmp_refittable_weight_0']);
+  });
+
+  it('A-LAYER-SUFFIX: a node name used twice gets <name>_<n> from a counter of layer names (TensorRT shares its counter with tensor names, which the mock does not emulate)', async () => {
+    const { model } = writeOnnxModel({ nodes: [{ opType: 'Relu', name: 'act', inputs: ['x'], outputs: ['a'] }, { opType: 'Relu', name: 'act', inputs: ['a'], outputs: ['b'] }, { opType: 'Relu', name: 'act', inputs: ['b'], outputs: ['c'] }] });
+    const network = new NetworkDefinition();
+    await importOnnxModel(parseOnnxModel(model), network);
+    expect(network.layers.map((l) => l.name)).toEqual(['act', 'act_0', 'act_1']);
   });
 
   it('a custom-domain node is an error, and the initializers it uses stay named', async () => {

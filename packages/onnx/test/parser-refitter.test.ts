@@ -340,6 +340,22 @@ describe('OnnxParserRefitter: subgraphs, generated names, dtypes (TensorRT Model
     expect(strong.layers.map((l) => l.type)).toContain('BatchNormalization');
   });
 
+  it('F-BN-CONSTANT-PARAMS: BatchNormalization parameters from Constant nodes fold at import (they are weights) but not in the refitter (initializers only): the generated names cannot be refitted, as in TensorRT', async () => {
+    const c = (name: string, v: number[]) => ({ opType: 'Constant', name: '', inputs: [], outputs: [name], attributes: { value: { tensor: { name, dataType: 1, dims: [2], raw: f32(...v) } } } });
+    const model = writeOnnxModel({
+      inputs: [{ name: 'x', elemType: 1, dims: [1, 2] }],
+      outputs: [{ name: 'y', elemType: 1, dims: [1, 2] }],
+      nodes: [c('g', [1, 2]), c('b', [0, 1]), c('m', [0, 0]), c('v', [1, 1]), { opType: 'BatchNormalization', inputs: ['x', 'g', 'b', 'm', 'v'], outputs: ['y'] }],
+    }).model;
+    const network = new NetworkDefinition();
+    expect((await importOnnxModel(parseOnnxModel(model), network)).errors).toEqual([]);
+    expect(network.weightsEntries().map((e) => e.name)).toEqual(['tmp_refittable_weight', 'tmp_refittable_weight_0']);
+    const { refitter } = refitterFor(network.weightsEntries().map((e) => ({ name: e.name, dtype: e.weights.type, count: e.weights.count })));
+    const p = new OnnxParserRefitter(refitter);
+    expect(await p.refitFromBytes(model)).toBe(false);
+    expect(errorsOf(p)).toMatch(/Only successfully refitted 0 weights out of 2; not in the model: tmp_refittable_weight, tmp_refittable_weight_0/);
+  });
+
   it('an engine weight of another dtype than the model converts to is refused naming both', async () => {
     const { model: m } = writeOnnxModel({ nodes: [{ opType: 'Add', inputs: ['x', 'd'], outputs: ['y'] }], initializers: [{ name: 'd', dataType: 11, dims: [2], raw: new Uint8Array(new Float64Array([1, 2]).buffer) }] });
     const wrong = refitterFor([{ name: 'd', dtype: DataType.HALF, count: 2 }]);

@@ -1,13 +1,14 @@
 import { Option, type Command } from 'commander';
-import { MemoryLogger, SerializationFlag, type CudaEngine, type ParserRefitter, type Refitter } from '@trt-refit/core';
-import { matchCheckpoint, openSafetensors, parseOnnxModel, transpose2d, type CheckpointMatching } from '@trt-refit/onnx';
+import { MemoryLogger, SerializationFlag, parseRecipe, type CudaEngine, type ParserRefitter, type Refitter } from '@trt-refit/core';
+import { applyRecipe, matchCheckpoint, openSafetensors, parseOnnxModel, safetensorsWeightsSource, transpose2d, type CheckpointMatching, type RecipeReport } from '@trt-refit/onnx';
 import { selectBackend } from '../backend.js';
 import { CliError, ExitCode, progressBar, readInputFile, type CliIo } from '../io.js';
 import { deserializePlanFile, serializePlanFile } from '../plan-io.js';
 import type { CommandModule } from '../program.js';
 
 interface RefitOptions {
-  onnx: string;
+  onnx?: string;
+  recipe?: string;
   safetensors?: string;
   map?: string;
   out: string;
@@ -25,11 +26,14 @@ const errorsOf = (p: ParserRefitter) => Array.from({ length: p.getNbErrors() }, 
  * refits, and writes the full plan. Refused, writing nothing, when the model does not fit the engine.
  */
 export async function refitPlan(io: CliIo, planPath: string, opts: RefitOptions): Promise<number> {
+  if (!opts.onnx === !opts.recipe) throw new CliError('give the weights as --onnx <model> or as --recipe <recipe.json> --safetensors <weights> (one of them)', ExitCode.USAGE);
+  if (opts.recipe && !opts.safetensors) throw new CliError('--recipe needs --safetensors <weights> (trt-refit recipe <model> --weights-out writes it)', ExitCode.USAGE);
   const backend = await selectBackend(opts.backend);
   const engine = await deserializePlanFile(backend, planPath, opts);
   const logger = new MemoryLogger();
   const refitter = backend.createRefitter(engine, logger);
   const parserRefitter = backend.createParserRefitter(refitter, logger);
+  // with --recipe the parser refitter is never used
   // A bar on a terminal while weights are read and set (the mock's parser refitter reports each weight).
   const bar = progressBar(io, 'setting weights', opts.json);
   parserRefitter.onProgress = (p) => bar.update(p.done, p.total);
@@ -44,13 +48,25 @@ async function refitWith(io: CliIo, planPath: string, opts: RefitOptions, engine
   let ok: boolean;
   let fromCheckpoint = 0;
   let matching: CheckpointMatching | undefined;
-  if (opts.safetensors) {
-    const onnxBytes = await readInputFile(opts.onnx);
-    ok = await parserRefitter.loadModelProto(onnxBytes, opts.onnx);
+  let report: RecipeReport | undefined;
+  if (opts.recipe) {
+    // No ONNX model: each record's transform is replayed on the initializers of the weights file.
+    const recipe = parseRecipe(new TextDecoder().decode(await readInputFile(opts.recipe)));
+    report = await applyRecipe(refitter, recipe, safetensorsWeightsSource(await openSafetensors(opts.safetensors!)), logger);
+    if (!report.ok) {
+      const why = [...report.errors, ...(report.notInRecipe.length ? [`engine weights the recipe does not cover: ${report.notInRecipe.join(', ')}`] : [])];
+      throw new CliError(`${opts.recipe} + ${opts.safetensors} do not fit ${planPath}; nothing written:\n  ${why.join('\n  ')}`);
+    }
+    fromCheckpoint = report.set.length;
+    ok = true;
+  } else if (opts.safetensors) {
+    const onnx = opts.onnx!;
+    const onnxBytes = await readInputFile(onnx);
+    ok = await parserRefitter.loadModelProto(onnxBytes, onnx);
     const st = await openSafetensors(opts.safetensors);
     const map = opts.map ? (JSON.parse(new TextDecoder().decode(await readInputFile(opts.map))) as Record<string, string>) : {};
     // Checkpoint names often differ from the model's: derive the map (names, --map, content, unique shapes).
-    const model = parseOnnxModel(onnxBytes, { modelPath: opts.onnx });
+    const model = parseOnnxModel(onnxBytes, { modelPath: onnx });
     matching = await matchCheckpoint(model, st, map);
     const dims = new Map(model.tensors().map((t) => [t.name, t]));
     for (const m of matching.matches) {
@@ -61,7 +77,7 @@ async function refitWith(io: CliIo, planPath: string, opts: RefitOptions, engine
     }
     ok = ok && (await parserRefitter.refitModelProto());
   } else {
-    ok = await parserRefitter.refitFromFile(opts.onnx);
+    ok = await parserRefitter.refitFromFile(opts.onnx!);
   }
   if (!ok) throw new CliError(`${opts.onnx} does not fit ${planPath}; nothing written:\n  ${errorsOf(parserRefitter).join('\n  ')}`);
   if (!(await refitter.refitCudaEngine())) throw new CliError(`refit of ${planPath} failed; nothing written:\n  ${logger.errors().join('\n  ')}`);
@@ -76,10 +92,11 @@ async function refitWith(io: CliIo, planPath: string, opts: RefitOptions, engine
     bytes: written,
     refittable: !!opts.includeRefit,
     ...(matching ? { matched: matching.matches, unmatchedCheckpoint: matching.unmatchedCheckpoint, unmatchedModel: matching.unmatchedModel } : {}),
+    ...(report ? { recipe: { set: report.set.length, notInEngine: report.notInEngine, unusedSources: report.unusedSources } } : {}),
   };
   if (opts.json) io.stdout(JSON.stringify(summary) + '\n');
   else {
-    io.stdout(`refitted ${summary.weights} weights${opts.safetensors ? ` (${fromCheckpoint} from ${opts.safetensors})` : ''}; wrote ${opts.out} (${written} bytes)\n`);
+    io.stdout(`refitted ${summary.weights} weights${opts.recipe ? ` from ${opts.recipe} + ${opts.safetensors} (no ONNX)` : opts.safetensors ? ` (${fromCheckpoint} from ${opts.safetensors})` : ''}; wrote ${opts.out} (${written} bytes)\n`);
     for (const m of matching?.matches.filter((x) => x.how !== 'name') ?? []) io.stdout(`  ${m.checkpoint} -> ${m.initializer} (by ${m.how})\n`);
     if (matching?.unmatchedCheckpoint.length) io.stdout(`  not used from the checkpoint: ${matching.unmatchedCheckpoint.join(', ')}\n`);
     if (matching?.unmatchedModel.length) io.stdout(`  kept from the model: ${matching.unmatchedModel.join(', ')}\n`);
@@ -93,8 +110,9 @@ export const refitCommand: CommandModule = {
       .command('refit')
       .description('refit a plan from an ONNX model (optionally with weights from a safetensors checkpoint) and write the full plan')
       .argument('<plan>', 'plan file')
-      .requiredOption('--onnx <model>', 'the ONNX model the plan was built from')
-      .option('--safetensors <file>', 'take initializer values from this checkpoint (loadModelProto + loadInitializer); names are matched automatically')
+      .option('--onnx <model>', 'the ONNX model the plan was built from')
+      .option('--recipe <recipe.json>', 'refit with no ONNX model: a recipe (trt-refit recipe) and its --safetensors weights')
+      .option('--safetensors <file>', 'with --onnx: take initializer values from this checkpoint (loadModelProto + loadInitializer; names matched automatically); with --recipe: the weights the recipe reads')
       .option('--map <map.json>', 'checkpoint name → ONNX initializer name, for names automatic matching cannot derive')
       .requiredOption('--out <plan>', 'refitted plan to write')
       .option('--include-refit', 'SerializationFlag.INCLUDE_REFIT: keep the written plan refittable (10.14+)')
