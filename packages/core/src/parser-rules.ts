@@ -66,7 +66,8 @@ export interface OnnxParserRules {
   readonly refitMayDropGemmBias: boolean;
 }
 
-type RuleKey = Exclude<keyof OnnxParserRules, 'tensorrtVersion'>;
+/** The rules of {@link OnnxParserRules} that change between versions (every member but the version itself). */
+export type RuleKey = Exclude<keyof OnnxParserRules, 'tensorrtVersion'>;
 
 /** One row of the rule table: an id (used by docs/fidelity.md and the tests), what it says, its eras. */
 export interface ParserRule<K extends RuleKey = RuleKey> {

@@ -45,6 +45,7 @@ export interface RefitRecord {
 
 /** Receives a {@link RefitRecord} per refittable weight during a parser refit (`nvonnxparser::IRefitterObserver`). */
 export interface RefitterObserver {
+  /** Called once per weight the parser refit sets, in traversal order; the record is the caller's to keep. */
   onRefittableWeight(record: RefitRecord): void;
 }
 

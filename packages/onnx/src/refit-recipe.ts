@@ -165,6 +165,7 @@ export class RecipeError extends TrtRefitError {
 
 /** Where a recipe's source initializers come from: their ONNX element type and little-endian bytes. */
 export interface RecipeWeightsSource {
+  /** The tensor of that name, or undefined when the source has none. */
   get(name: string): Promise<{ readonly onnxDtype: number; readonly bytes: Uint8Array } | undefined>;
   /** Every name it holds (to report those the recipe does not use). */
   names(): readonly string[];
