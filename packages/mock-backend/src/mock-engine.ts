@@ -23,7 +23,7 @@ import {
 } from '@trt-refit/core';
 import { MockSerializationConfig } from './serialization-config.js';
 import { writePlan, writePlanFile, type PlanContents } from './plan-file.js';
-import { executeLayers } from './exec/index.js';
+import { executeLayers, unsupportedLayers } from './exec/index.js';
 
 const REFIT_FLAGS = new Set<string>([BuilderFlag.REFIT, BuilderFlag.REFIT_IDENTICAL, BuilderFlag.REFIT_INDIVIDUAL, BuilderFlag.STRIP_PLAN]);
 
@@ -257,6 +257,10 @@ export class MockEngine implements CudaEngine {
         if (disposed) throw new DisposedError('ExecutionContext');
         engine.check();
         engine.checkDefined('execute');
+        const missing = unsupportedLayers(engine.plan.networkLayers);
+        if (missing.length) {
+          throw new TrtRefitError(TrtRefitErrorCode.EXECUTION_FAILED, `the mock's CPU executor cannot run ${missing.map((u) => `layer ${u.name} (op ${u.type})`).join(', ')}; the engine is built and refittable, only execution is not emulated`, { unsupported: missing });
+        }
         // Executions and refits on one engine never interleave: an execution sees the weights of one refit.
         return engine.exclusive(async () => executeLayers(engine.plan.networkLayers, engine.plan, inputs, (name) => {
           const w = engine.weightInfo(name);

@@ -1,4 +1,4 @@
-import { DataType, NetworkDefinition, WeightsRole, type AttributeValue, type Dim, type LayerWeights, type ParserError, type Weights } from '@trt-refit/core';
+import { DataType, NetworkDefinition, WeightsRole, type AttributeValue, type Dim, type LayerWeights, type ParserError, type Weights, hostBytes } from '@trt-refit/core';
 import { batchNormParamType, foldBatchNorm } from './batch-norm.js';
 import { conversionProblem, convertedType, toTrtWeights } from './convert-weights.js';
 import { describe, type OnnxGraphProto, type OnnxModel, type OnnxNodeProto, type OnnxTensorInfo } from './onnx-model.js';
@@ -7,32 +7,14 @@ import { ONNX_DTYPES } from './onnx-dtype.js';
 import { UniqueNames, isOnnxDomain, nodeLayerName } from './parser-names.js';
 import { onnxParserRules } from '@trt-refit/core';
 import { topologicalOrder } from './topological-order.js';
-import { controlFlowSubgraphs, graphWeightSources } from './weight-sources.js';
+import { tensorrtOpSupport, TENSORRT_ONNX_OPS } from './operator-matrix.js';
 
 /**
- * Ops the importer turns into layers: the ops of the fixtures and of common CNN and transformer exports (all of
- * which TensorRT's parser imports). Anything else, and every op of a custom domain, is reported node by node as
- * UNSUPPORTED_NODE, while the weights it uses stay named and refittable. If, Loop and Scan are not built (their
- * subgraph weights are still read and refitted by the parser refitter).
+ * The ops the importer turns into layers: TensorRT's ONNX operator matrix (`TENSORRT_ONNX_OPS`, onnx-tensorrt
+ * `docs/operators.md`). Ops marked unsupported there, custom-domain ops and unknown ops are refused node by node with
+ * TensorRT's reason, while the weights they use stay named and refittable.
  */
-export const SUPPORTED_OPS: ReadonlySet<string> = new Set([
-  // the fixtures
-  'Conv', 'BatchNormalization', 'Relu', 'Erf', 'Gelu', 'ReduceMean', 'Gemm', 'MatMul', 'LayerNormalization', 'Softmax',
-  'Gather', 'Reshape', 'Transpose', 'Concat', 'Slice', 'Shape', 'Unsqueeze', 'Squeeze', 'Cast', 'Sqrt', 'Div', 'Mul',
-  'Add', 'Sub', 'Pow', 'Mod', 'Identity', 'Constant',
-  // CNNs
-  'ConvTranspose', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Flatten', 'HardSigmoid',
-  'HardSwish', 'Sigmoid', 'Tanh', 'Clip', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign', 'Mish',
-  'ThresholdedRelu', 'InstanceNormalization', 'GroupNormalization', 'LRN', 'Pad', 'Resize', 'Upsample', 'DepthToSpace',
-  'SpaceToDepth', 'Dropout',
-  // transformers and shape arithmetic
-  'Where', 'Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'Expand',
-  'ConstantOfShape', 'Range', 'Neg', 'Exp', 'Log', 'Abs', 'Reciprocal', 'Floor', 'Ceil', 'Round', 'Sign', 'Sin', 'Cos',
-  'Max', 'Min', 'Sum', 'Mean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2',
-  'ReduceSumSquare', 'ReduceLogSumExp', 'ArgMax', 'ArgMin', 'TopK', 'LogSoftmax', 'Split', 'Tile', 'Trilu', 'CumSum',
-  'GatherElements', 'GatherND', 'ScatterND', 'ScatterElements', 'Einsum', 'Size', 'OneHot', 'IsNaN', 'IsInf',
-  'QuantizeLinear', 'DequantizeLinear',
-]);
+export const SUPPORTED_OPS: ReadonlySet<string> = TENSORRT_ONNX_OPS;
 
 /** Result of {@link importOnnxModel}: every problem found, not just the first. */
 export interface ImportResult {
@@ -225,22 +207,8 @@ export async function importOnnxModel(model: OnnxModel, network: NetworkDefiniti
     if (trt) types.set(input.name ?? '', trt);
   }
 
-  const nodes = graph.node ?? [];
-  let order: number[];
-  try {
-    order = topologicalOrder(nodes);
-  } catch (e) {
-    return { errors: [...errors, error('INVALID_GRAPH', (e as Error).message, -1)] };
-  }
-  for (const i of order) {
-    const node = nodes[i]!;
-    try {
-      await importNode(i, node);
-    } catch (e) {
-      errors.push(error('INVALID_NODE', (e as Error).message, i, node));
-    }
-    noteTypes(node);
-  }
+  const mainOpset = model.opsets.find((o) => isOnnxDomain(o.domain))?.version ?? 1;
+  if (!(await importGraph(graph, mainConstants, undefined))) return { errors };
   for (const output of graph.output ?? []) {
     if (weightTensors.has(output.name ?? '')) await constantLayer(output.name ?? '', -1, {});
     const trt = tensorType(output, 'output');
@@ -263,27 +231,56 @@ export async function importOnnxModel(model: OnnxModel, network: NetworkDefiniti
     for (const o of outs) if (o && !types.has(o)) types.set(o, t ?? DataType.FLOAT);
   }
 
-  async function importNode(i: number, node: OnnxNodeProto): Promise<void> {
+  /**
+   * Imports the nodes of one graph in topological order: the main graph, a taken If branch (inline), or an If branch,
+   * Loop or Scan body whose layers carry `trt_refit.scope` (run by their control-flow layer, not in the main flow).
+   * The graph's initializers become weights (an outer weight of the same name is kept: the first wins).
+   */
+  async function importGraph(g: OnnxGraphProto, graphConstants: ReadonlyMap<OnnxNodeProto, OnnxTensorInfo>, scope: string | undefined): Promise<boolean> {
+    if (g !== graph) {
+      for (const [n, t] of model.graphTensors(g).initializers) {
+        if (!weightTensors.has(n)) weightTensors.set(n, t);
+        else if (weightTensors.get(n) !== t) options.onWarning?.(`initializer ${n} of a subgraph has the name of another weight; the first is used (TensorRT's refitter sets it once)`);
+      }
+    }
+    const nodes = g.node ?? [];
+    let order: number[];
+    try {
+      order = topologicalOrder(nodes);
+    } catch (e) {
+      errors.push(error('INVALID_GRAPH', (e as Error).message, -1));
+      return false;
+    }
+    for (const i of order) {
+      const node = nodes[i]!;
+      try {
+        await importNode(i, node, graphConstants, scope);
+      } catch (e) {
+        errors.push(error('INVALID_NODE', (e as Error).message, i, node));
+      }
+      noteTypes(node);
+    }
+    return true;
+  }
+
+  async function importNode(i: number, node: OnnxNodeProto, graphConstants: ReadonlyMap<OnnxNodeProto, OnnxTensorInfo>, scope: string | undefined): Promise<void> {
     const op = node.opType ?? '';
     const inputs = [...(node.input ?? [])];
     const outputs = [...(node.output ?? [])];
     const base = nodeLayerName(node);
-    if (!isOnnxDomain(node.domain)) {
-      errors.push(error('UNSUPPORTED_NODE', `node ${node.name || `#${i}`} (${node.domain}::${op}) is not supported: custom domain`, i, node));
-      await weightInputs(inputs, i, node);
-      return;
-    }
-    if (!SUPPORTED_OPS.has(op)) {
-      errors.push(error('UNSUPPORTED_NODE', `node ${node.name || `#${i}`} (${op}) is not supported by the importer`, i, node));
+    const scoped: Record<string, AttributeValue> = scope ? { 'trt_refit.scope': scope } : {};
+    const support = isOnnxDomain(node.domain) ? tensorrtOpSupport(op, rules.tensorrtVersion) : 'plugin';
+    if (support !== 'supported') {
+      // TensorRT's reasons: ops its matrix marks unsupported fail their static check (kUNSUPPORTED_NODE); other ops,
+      // custom domains included, are looked up as plugins, and no plugin exists here (kINVALID_NODE).
+      const what = `node ${node.name || `#${i}`} (${node.domain ? `${node.domain}::` : ''}${op})`;
+      errors.push(
+        support === 'unsupported'
+          ? error('UNSUPPORTED_NODE', `${what}: TensorRT ${rules.tensorrtVersion}'s ONNX parser does not support ${op} (onnx-tensorrt docs/operators.md)`, i, node)
+          : error('INVALID_NODE', `${what}: Plugin not found, are the plugin name, version, and namespace correct? (TensorRT's parser has no importer for ${op}; trt-refit has no plugins)`, i, node),
+      );
       // its weights stay named and refittable
       await weightInputs(inputs, i, node);
-      // TensorRT imports If/Loop/Scan subgraphs here, generating names for their folds: take the same names so
-      // that the weights after this node are named as TensorRT names them.
-      try {
-        for (const g of controlFlowSubgraphs(node)) graphWeightSources(model, g, tempNames, rules);
-      } catch (e) {
-        errors.push(error('INVALID_GRAPH', (e as Error).message, i, node));
-      }
       return;
     }
     let attrs: Record<string, AttributeValue>;
@@ -293,8 +290,13 @@ export async function importOnnxModel(model: OnnxModel, network: NetworkDefiniti
       errors.push(error('UNSUPPORTED_NODE_ATTR', (e as Error).message, i, node));
       return;
     }
+    Object.assign(attrs, scoped);
+    if (op === 'If' || op === 'Loop' || op === 'Scan') {
+      await importControlFlow(i, node, op, inputs, outputs, attrs, base, scope);
+      return;
+    }
     if (op === 'Constant') {
-      const info = mainConstants.get(node);
+      const info = graphConstants.get(node);
       if (!info) {
         errors.push(error('UNSUPPORTED_NODE_ATTR', `Constant ${node.name || `#${i}`} has no supported value attribute`, i, node));
         return;
@@ -358,7 +360,85 @@ export async function importOnnxModel(model: OnnxModel, network: NetworkDefiniti
         }
       }
     }
+    // What the executor needs of the opset form (ONNX changed these ops' semantics or outputs).
+    if ((op === 'Softmax' || op === 'LogSoftmax' || op === 'Hardmax') && mainOpset < 13) attrs['trt_refit.opset'] = mainOpset;
+    if (op === 'Split') attrs['trt_refit.outputs'] = outputs.length;
+    if (op === 'QuantizeLinear' || op === 'DequantizeLinear') {
+      const problem = await quantizationProblem(inputs, attrs);
+      if (problem) {
+        errors.push(error('INVALID_NODE', `${op} ${node.name || `#${i}`}: ${problem}`, i, node));
+        return;
+      }
+    }
     network.addLayer({ name: layerName(base), type: op, inputs, outputs, attributes: attrs });
+  }
+
+  /**
+   * Q/DQ as TensorRT's `QuantDequantLinearHelper` checks them: constant scales all positive; a constant non-FP8 zero
+   * point all zeros ("Non-zero zero point is not supported"); the quantized type from the zero point (INT8, FP8,
+   * INT4, FP4; UINT8 only with the DLA flag, which trt-refit does not set).
+   */
+  async function quantizationProblem(inputs: readonly string[], attrs: Record<string, AttributeValue>): Promise<string | undefined> {
+    const scale = weightTensors.get(inputs[1] ?? '');
+    if (scale) {
+      const w = toTrtWeights(scale, await model.readTensor(scale), undefined, { rules });
+      if (typeof w !== 'string' && w.type === DataType.FLOAT) {
+        const v = new Float32Array(hostBytes(w).slice().buffer);
+        if (v.length === 0 || v.some((x) => !(x > 0))) return 'Scale coefficients must all be positive';
+      }
+    }
+    const zp = weightTensors.get(inputs[2] ?? '');
+    if (zp) {
+      attrs['trt_refit.zero_point_type'] = zp.dataType;
+      if (zp.dataType === 2) return 'UINT8 quantization needs the parser flag kENABLE_UINT8_AND_ASYMMETRIC_QUANTIZATION_DLA, which trt-refit does not set';
+      if (zp.dataType !== 17 && (await model.readTensor(zp)).some((b) => b !== 0)) return 'Non-zero zero point is not supported';
+    }
+    return undefined;
+  }
+
+  /**
+   * If, Loop and Scan as TensorRT's parser imports them: an If whose condition is a one-element weight imports only
+   * the taken branch, inline; otherwise the branches (or the body) are imported as scoped layers that the
+   * control-flow layer runs, so their weights are named and refittable as TensorRT names them.
+   */
+  async function importControlFlow(i: number, node: OnnxNodeProto, op: string, inputs: string[], outputs: string[], attrs: Record<string, AttributeValue>, base: string, scope: string | undefined): Promise<void> {
+    const sub = (name: string) => (node.attribute ?? []).find((a) => a.name === name)?.g ?? undefined;
+    const constantsOf = (g: OnnxGraphProto) => model.graphTensors(g).constants;
+    const outNames = (g: OnnxGraphProto) => (g.output ?? []).map((o) => o.name ?? '');
+    const inNames = (g: OnnxGraphProto) => (g.input ?? []).map((o) => o.name ?? '');
+    const scoped: Record<string, AttributeValue> = scope ? { 'trt_refit.scope': scope } : {};
+    if (op === 'If') {
+      const [thenG, elseG] = [sub('then_branch'), sub('else_branch')];
+      if (!thenG || !elseG) {
+        errors.push(error('INVALID_NODE', `If ${node.name || `#${i}`} needs then_branch and else_branch`, i, node));
+        return;
+      }
+      const cond = weightTensors.get(inputs[0] ?? '');
+      if (cond && cond.count === 1) {
+        // a build-time constant condition: only the taken branch, inline (onnxOpImporters.cpp If)
+        const taken = (await model.readTensor(cond))[0] === 1 ? thenG : elseG;
+        if (!(await importGraph(taken, constantsOf(taken), scope))) return;
+        outNames(taken).forEach((o, k) => {
+          if (outputs[k]) network.addLayer({ name: layerName(base), type: 'Identity', inputs: [o], outputs: [outputs[k]!], attributes: { ...scoped } });
+        });
+        return;
+      }
+      const name = layerName(base)!;
+      await importGraph(thenG, constantsOf(thenG), `${name}/then`);
+      await importGraph(elseG, constantsOf(elseG), `${name}/else`);
+      await weightInputs(inputs, i, node);
+      network.addLayer({ name, type: 'If', inputs, outputs, attributes: { ...attrs, 'trt_refit.then': `${name}/then`, 'trt_refit.then_outputs': outNames(thenG), 'trt_refit.else': `${name}/else`, 'trt_refit.else_outputs': outNames(elseG) } });
+      return;
+    }
+    const body = sub('body');
+    if (!body) {
+      errors.push(error('INVALID_NODE', `${op} ${node.name || `#${i}`} needs a body`, i, node));
+      return;
+    }
+    const name = layerName(base)!;
+    await importGraph(body, constantsOf(body), `${name}/body`);
+    await weightInputs(inputs, i, node);
+    network.addLayer({ name, type: op, inputs, outputs, attributes: { ...attrs, 'trt_refit.body': `${name}/body`, 'trt_refit.body_inputs': inNames(body), 'trt_refit.body_outputs': outNames(body) } });
   }
 
   /**
@@ -413,7 +493,7 @@ export async function importOnnxModel(model: OnnxModel, network: NetworkDefiniti
       type: 'Scale',
       inputs: [inputs[0]!],
       outputs: outputs.slice(0, 1),
-      attributes: { mode: 'channel' },
+      attributes: { mode: 'channel', ...(attrs['trt_refit.scope'] !== undefined ? { 'trt_refit.scope': attrs['trt_refit.scope'] } : {}) },
       weights: [
         { role: WeightsRole.SCALE, weights: folded.scale, dims: [c] },
         { role: WeightsRole.SHIFT, weights: folded.shift, dims: [c] },

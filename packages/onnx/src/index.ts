@@ -22,6 +22,7 @@ export * from './network-to-onnx.js';
 export * from './parser-names.js';
 export * from './batch-norm.js';
 export * from './convert-weights.js';
+export * from './operator-matrix.js';
 export * from './importer.js';
 export * from './refit-recipe.js';
 export * from './weight-sources.js';

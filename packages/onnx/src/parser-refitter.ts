@@ -14,7 +14,7 @@ import {
 } from '@trt-refit/core';
 import type { FoldedBatchNorm } from './batch-norm.js';
 import { lazyRawData } from './lazy-model.js';
-import { OnnxModel, openOnnxModel, parseOnnxModel, type OnnxTensorInfo } from './onnx-model.js';
+import { OnnxModel, openOnnxModel, parseOnnxModel, type OnnxNodeProto, type OnnxTensorInfo } from './onnx-model.js';
 import { UniqueNames } from './parser-names.js';
 import { onnxParserRules, type OnnxParserRules } from '@trt-refit/core';
 import { materializeSource } from './refit-recipe.js';
@@ -188,7 +188,7 @@ export class OnnxParserRefitter implements ParserRefitter {
    */
   loadInitializer(name: string, data: ArrayBufferView): boolean {
     this.gate('IParserRefitter.loadInitializer');
-    if (!this.loaded || !this.model) return this.error('INVALID_VALUE', 'loadInitializer: An ONNX model has not been loaded yet (call loadModelProto first)');
+    if (!this.loaded || !this.model) return this.error('INVALID_VALUE', 'loadInitializer: An ONNX model has not been loaded yet - cannot load initializer.');
     if (!this.loadedInitializers) this.loadedInitializers = new Map(this.model.graphTensors(this.model.graph).initializers);
     const info = this.loadedInitializers.get(name);
     if (!info) return this.error('INVALID_VALUE', `loadInitializer: Cannot find initializer name: ${name} in model! (only initializers of the main graph can be loaded)`);
@@ -209,8 +209,27 @@ export class OnnxParserRefitter implements ParserRefitter {
   }
 
   private async refitModelProtoNow(): Promise<boolean> {
-    if (!this.loaded || !this.model) return this.error('INVALID_VALUE', 'refitModelProto: no model is loaded (loadModelProto)');
+    if (!this.loaded || !this.model) return this.error('INVALID_VALUE', 'refitModelProto: An ONNX model has not been loaded yet - cannot refit an empty model.');
     return this.refit(new OverriddenModel(this.model, this.initializers));
+  }
+
+  /**
+   * TensorRT's importer takes an If's then_branch before its else_branch, its refitter takes them in attribute order
+   * (ModelRefitter.cpp `refitOnnxIfNode`): where else_branch comes first and the branches generate names, the two
+   * name them differently and a refit sets swapped values without an error. Reproduced, and said.
+   */
+  private warnBranchOrder(model: OnnxModel): void {
+    const walk = (nodes: readonly OnnxNodeProto[]): string[] =>
+      nodes.flatMap((n) => {
+        const attrs = n.attribute ?? [];
+        const order = attrs.map((a) => a.name);
+        const flagged = n.opType === 'If' && order.indexOf('else_branch') >= 0 && order.indexOf('else_branch') < order.indexOf('then_branch') ? [n.name || n.output?.[0] || '?'] : [];
+        return [...flagged, ...attrs.flatMap((a) => (a.g ? walk(a.g.node ?? []) : []))];
+      });
+    const flagged = walk(model.graph.node ?? []);
+    if (flagged.length) {
+      this.logger.log(Severity.WARNING, `If node(s) ${flagged.join(', ')} list else_branch before then_branch: TensorRT's parser names generated weights of the branches then-first at build and in attribute order at refit, so their values may be swapped silently (as in TensorRT); reorder the attributes`);
+    }
   }
 
   private parse(bytes: Uint8Array, modelPath?: string): OnnxModel | undefined {
@@ -231,6 +250,7 @@ export class OnnxParserRefitter implements ParserRefitter {
     } catch (e) {
       return this.error('INVALID_GRAPH', `Failed to sort the model topologically: ${(e as Error).message}`);
     }
+    this.warnBranchOrder(model);
     const total = refittable.size;
     let done = 0;
     const folds = new Map<string, FoldedBatchNorm | string>();

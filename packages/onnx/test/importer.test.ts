@@ -93,24 +93,27 @@ describe('importer (TensorRT ONNX parser naming)', () => {
     expect(Array.from(e.get('u')!.values as Int32Array)).toEqual([7, 255]);
   });
 
-  it('names every unsupported node, and still names the weights they use', async () => {
+  it('F-OPERATOR-MATRIX: refuses every op TensorRT\'s matrix marks unsupported (kUNSUPPORTED_NODE) and unknown ops as missing plugins (kINVALID_NODE); still names the weights they use; supported ops import whether or not the mock executes them', async () => {
     const { model } = writeOnnxModel({
       nodes: [
-        { opType: 'LSTM', name: 'lstm0', inputs: ['x', 'W'], outputs: ['a'] },
+        { opType: 'BitShift', name: 'shift0', inputs: ['x', 'W'], outputs: ['a'] },
         { opType: 'Relu', inputs: ['a'], outputs: ['b'] },
-        { opType: 'NonMaxSuppression', name: 'nms', inputs: ['b'], outputs: ['c'] },
-        { opType: 'If', name: 'if0', inputs: ['c'], outputs: ['d'] },
+        { opType: 'Unique', name: 'uniq', inputs: ['b'], outputs: ['c'] },
+        { opType: 'NoSuchOp', name: 'nope', inputs: ['c'], outputs: ['d'] },
+        { opType: 'NonMaxSuppression', name: 'nms', inputs: ['d', 'd'], outputs: ['e'] },
       ],
       initializers: [{ name: 'W', dataType: 1, dims: [2], raw: f32(1, 2) }],
     });
     const network = new NetworkDefinition();
     const { errors } = await importOnnxModel(parseOnnxModel(model), network);
     expect(errors.map((e) => [e.code, e.nodeName, e.nodeOperator])).toEqual([
-      ['UNSUPPORTED_NODE', 'lstm0', 'LSTM'],
-      ['UNSUPPORTED_NODE', 'nms', 'NonMaxSuppression'],
-      ['UNSUPPORTED_NODE', 'if0', 'If'],
+      ['UNSUPPORTED_NODE', 'shift0', 'BitShift'],
+      ['UNSUPPORTED_NODE', 'uniq', 'Unique'],
+      ['INVALID_NODE', 'nope', 'NoSuchOp'],
     ]);
+    expect(errors[2]!.desc).toMatch(/Plugin not found/);
     expect(network.weightsEntries().map((e) => e.name)).toEqual(['W']);
+    expect(network.layers.map((l) => l.type)).toContain('NonMaxSuppression');
   });
 
   it('tinyxf: every node imports; Constant outputs name their weights', async () => {
@@ -263,7 +266,7 @@ describe('importer (TensorRT ONNX parser naming)', () => {
     const m = parseOnnxModel(model);
     const network = new NetworkDefinition();
     const { errors } = await importOnnxModel(m, network);
-    expect(errors.map((e) => e.nodeName)).toEqual(['if0']);
+    expect(errors).toEqual([]); // a runtime condition: both branches are imported as scoped layers
     const bn3 = network.layers.find((l) => l.name === 'bn3')!;
     const names = network.weightsEntries().filter((e) => e.layer === 'bn3').map((e) => e.name);
     expect(bn3.type).toBe('Scale');
@@ -302,11 +305,28 @@ describe('importer (TensorRT ONNX parser naming)', () => {
     expect(network.layers.map((l) => l.name)).toEqual(['act', 'act_0', 'act_1']);
   });
 
+  it('F-QDQ: Q/DQ as TensorRT checks them: a constant non-zero zero point, a non-positive scale and UINT8 are refused; INT8 weights with a zero zero point import', async () => {
+    const q = (zp: number, scale: number, zpType = 3) =>
+      writeOnnxModel({
+        nodes: [{ opType: 'DequantizeLinear', name: 'dq', inputs: ['w', 's', 'z'], outputs: ['y'] }],
+        initializers: [
+          { name: 'w', dataType: 3, dims: [2], raw: Uint8Array.of(1, 254) },
+          { name: 's', dataType: 1, dims: [], raw: f32(scale) },
+          { name: 'z', dataType: zpType, dims: [], raw: Uint8Array.of(zp) },
+        ],
+      }).model;
+    const errorsOf = async (m: Uint8Array) => (await importOnnxModel(parseOnnxModel(m), new NetworkDefinition())).errors.map((e) => e.desc);
+    expect(await errorsOf(q(0, 0.5))).toEqual([]);
+    expect((await errorsOf(q(3, 0.5))).join()).toMatch(/Non-zero zero point is not supported/);
+    expect((await errorsOf(q(0, -1))).join()).toMatch(/Scale coefficients must all be positive/);
+    expect((await errorsOf(q(0, 0.5, 2))).join()).toMatch(/UINT8 quantization needs the parser flag/);
+  });
+
   it('a custom-domain node is an error, and the initializers it uses stay named', async () => {
     const { model } = writeOnnxModel({ nodes: [{ opType: 'MyOp', domain: 'com.example', name: 'custom', inputs: ['x', 'cw'], outputs: ['y'] }], initializers: [{ name: 'cw', dataType: 1, dims: [2], raw: f32(1, 2) }] });
     const network = new NetworkDefinition();
     const { errors } = await importOnnxModel(parseOnnxModel(model), network);
-    expect(errors).toMatchObject([{ code: 'UNSUPPORTED_NODE', nodeName: 'custom', desc: expect.stringMatching(/com\.example::MyOp/) }]);
+    expect(errors).toMatchObject([{ code: 'INVALID_NODE', nodeName: 'custom', desc: expect.stringMatching(/com\.example::MyOp.*Plugin not found/) }]);
     expect(network.weightsEntries().map((e) => e.name)).toEqual(['cw']);
   });
 

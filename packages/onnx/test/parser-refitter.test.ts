@@ -356,6 +356,25 @@ describe('OnnxParserRefitter: subgraphs, generated names, dtypes (TensorRT Model
     expect(errorsOf(p)).toMatch(/Only successfully refitted 0 weights out of 2; not in the model: tmp_refittable_weight, tmp_refittable_weight_0/);
   });
 
+  it('F-IF-BRANCH-ORDER: an If listing else_branch first: the importer names then-branch folds first, the refitter in attribute order, so values swap silently, as in TensorRT; the parser refitter warns', async () => {
+    const branch = (p: string, v: number): GraphSpec => ({ nodes: [{ opType: 'ConstantOfShape', name: `cos_${p}`, inputs: ['shape'], outputs: [`${p}.y`], attributes: { value: { tensor: { name: `${p}.v`, dataType: 1, dims: [1], raw: f32(v) } } } }], outputs: [{ name: `${p}.y`, elemType: 1, dims: [2] }] });
+    const model = writeOnnxModel({
+      nodes: [{ opType: 'If', name: 'if0', inputs: ['c'], outputs: ['y'], attributes: { else_branch: { graph: branch('e', 7) }, then_branch: { graph: branch('t', 3) } } }],
+      initializers: [{ name: 'shape', dataType: 7, dims: [1], raw: new Uint8Array(new BigInt64Array([2n]).buffer) }],
+    }).model;
+    const network = new NetworkDefinition();
+    await importOnnxModel(parseOnnxModel(model), network);
+    const entries = network.weightsEntries().filter((e) => e.name.startsWith('tmp_'));
+    const built = new Map(entries.map((e) => [e.name, Array.from(new Float32Array(hostBytes(e.weights).slice().buffer))]));
+    expect(Object.fromEntries(built)).toEqual({ tmp_refittable_weight: [3], tmp_refittable_weight_0: [7] }); // then first
+    const { refitter, state } = refitterFor(entries.map((e) => ({ name: e.name, dtype: e.weights.type, count: e.weights.count })));
+    const logger = new MemoryLogger();
+    expect(await new OnnxParserRefitter(refitter, logger).refitFromBytes(model)).toBe(true);
+    const got = (n: string) => Array.from(new Float32Array(hostBytes(state.getNamedWeights(n)).slice().buffer));
+    expect([got('tmp_refittable_weight'), got('tmp_refittable_weight_0')]).toEqual([[7], [3]]); // else first: swapped
+    expect(logger.messages.map((m) => m.message).join()).toMatch(/if0 list else_branch before then_branch/);
+  });
+
   it('an engine weight of another dtype than the model converts to is refused naming both', async () => {
     const { model: m } = writeOnnxModel({ nodes: [{ opType: 'Add', inputs: ['x', 'd'], outputs: ['y'] }], initializers: [{ name: 'd', dataType: 11, dims: [2], raw: new Uint8Array(new Float64Array([1, 2]).buffer) }] });
     const wrong = refitterFor([{ name: 'd', dtype: DataType.HALF, count: 2 }]);
@@ -373,6 +392,7 @@ describe('OnnxParserRefitter on the third-party corpus (../shared/corpus)', () =
   it.skipIf(files.length === 0)(`refitting an engine built from each model, from the same model, sets exactly the values the importer built (${files.length} models)`, async () => {
     let refitted = 0;
     let uint8Refusals = 0;
+    let branchOrderWarnings = 0;
     for (const f of files) {
       let model;
       try {
@@ -385,7 +405,8 @@ describe('OnnxParserRefitter on the third-party corpus (../shared/corpus)', () =
       const entries = network.weightsEntries();
       if (!entries.length) continue;
       const { refitter, state } = refitterFor(entries.map((e) => ({ name: e.name, dtype: e.weights.type, count: e.weights.count })));
-      const p = new OnnxParserRefitter(refitter);
+      const logger = new MemoryLogger();
+      const p = new OnnxParserRefitter(refitter, logger);
       if (!(await p.refitFromFile(f))) {
         // The one refusal TensorRT's refitter itself makes on these models (rule P-UINT8-REFIT): UINT8 initializers
         // are widened to INT32 by the importer but read raw by the refitter.
@@ -393,11 +414,18 @@ describe('OnnxParserRefitter on the third-party corpus (../shared/corpus)', () =
         uint8Refusals++;
         continue;
       }
-      for (const e of entries) expect(Buffer.from(hostBytes(state.getNamedWeights(e.name))).equals(Buffer.from(hostBytes(e.weights))), `${f}: ${e.name}`).toBe(true);
+      // TensorRT's own quirk (F-IF-BRANCH-ORDER): else_branch listed first swaps the branches' generated names
+      const swapped = logger.messages.some((m) => /list else_branch before then_branch/.test(m.message));
+      if (swapped) branchOrderWarnings++;
+      for (const e of entries) {
+        if (swapped && e.name.startsWith('tmp_')) continue;
+        expect(Buffer.from(hostBytes(state.getNamedWeights(e.name))).equals(Buffer.from(hostBytes(e.weights))), `${f}: ${e.name}`).toBe(true);
+      }
       refitted++;
     }
     expect(refitted).toBeGreaterThan(10);
     expect(uint8Refusals).toBeLessThan(refitted);
+    expect(branchOrderWarnings).toBeLessThan(refitted);
   }, 120_000);
   it.skipIf(files.length > 0)('skipped: ../shared/corpus is not present on this machine', () => {});
 });

@@ -11,15 +11,16 @@ export interface OpContext {
 /** A CPU implementation of one ONNX operator: output tensors from the layer's inputs, weights and attributes. */
 export type Op = (c: OpContext) => Tensor[];
 
-const num = (c: OpContext, name: string, dflt: number) => (typeof c.attrs[name] === 'number' ? (c.attrs[name] as number) : dflt);
-const ints = (c: OpContext, name: string): number[] | undefined => (Array.isArray(c.attrs[name]) ? (c.attrs[name] as number[]) : undefined);
-const need = (c: OpContext, i: number): Tensor => {
+/** @internal helpers shared with ops-more.ts */
+export const num = (c: OpContext, name: string, dflt: number) => (typeof c.attrs[name] === 'number' ? (c.attrs[name] as number) : dflt);
+export const ints = (c: OpContext, name: string): number[] | undefined => (Array.isArray(c.attrs[name]) ? (c.attrs[name] as number[]) : undefined);
+export const need = (c: OpContext, i: number): Tensor => {
   const t = c.inputs[i];
   if (!t) throw execError(c.layer, `input ${i} is missing`);
   return t;
 };
-const values = (t: Tensor | undefined): number[] | undefined => (t ? Array.from(t.data) : undefined);
-const axis = (a: number, rank: number) => (a < 0 ? a + rank : a);
+export const values = (t: Tensor | undefined): number[] | undefined => (t ? Array.from(t.data) : undefined);
+export const axis = (a: number, rank: number) => (a < 0 ? a + rank : a);
 
 /** erf in double precision (series below 3, continued fraction above): matches onnxruntime to float32 rounding. */
 export function erf(x: number): number {
@@ -41,7 +42,7 @@ export function erf(x: number): number {
   return Math.sign(x) * (1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / t);
 }
 
-function unary(f: (x: number) => number): Op {
+export function unary(f: (x: number) => number): Op {
   return (c) => {
     const x = need(c, 0);
     const out = like(x.kind, x.dims);
@@ -50,7 +51,7 @@ function unary(f: (x: number) => number): Op {
   };
 }
 
-function binary(f: (a: number, b: number) => number, intF?: (a: number, b: number) => number): Op {
+export function binary(f: (a: number, b: number) => number, intF?: (a: number, b: number) => number): Op {
   return (c) => {
     const a = need(c, 0);
     const b = need(c, 1);
@@ -65,7 +66,7 @@ function binary(f: (a: number, b: number) => number, intF?: (a: number, b: numbe
   };
 }
 
-function conv(c: OpContext): Tensor[] {
+export function conv(c: OpContext): Tensor[] {
   const x = need(c, 0);
   const w = c.weights.KERNEL ?? need(c, 1);
   const bias = c.weights.BIAS ?? c.inputs[2];
@@ -132,7 +133,7 @@ function channelAffine(x: Tensor, scale: ArrayLike<number>, shift: ArrayLike<num
   return out;
 }
 
-function matmul(a: Tensor, b: Tensor, layer: string): Tensor {
+export function matmul(a: Tensor, b: Tensor, layer: string): Tensor {
   const ad = a.dims.length === 1 ? [1, a.dims[0]!] : [...a.dims];
   const bd = b.dims.length === 1 ? [b.dims[0]!, 1] : [...b.dims];
   const [m, k] = ad.slice(-2) as [number, number];
@@ -166,7 +167,7 @@ function matmul(a: Tensor, b: Tensor, layer: string): Tensor {
   return { ...out, dims };
 }
 
-function transpose(x: Tensor, perm: number[]): Tensor {
+export function transpose(x: Tensor, perm: number[]): Tensor {
   const dims = perm.map((p) => x.dims[p]!);
   const out = like(x.kind, dims);
   const xs = strides(x.dims);
@@ -271,9 +272,11 @@ function reshape(c: OpContext): Tensor[] {
 function slice(c: OpContext): Tensor[] {
   const x = need(c, 0);
   const rank = x.dims.length;
-  const starts = values(need(c, 1))!;
-  const ends = values(need(c, 2))!;
-  const axes = (values(c.inputs[3]) ?? starts.map((_, i) => i)).map((a) => axis(a, rank));
+  // opset < 10: starts, ends and axes are attributes
+  const starts = values(c.inputs[1]) ?? ints(c, 'starts');
+  const ends = values(c.inputs[2]) ?? ints(c, 'ends');
+  if (!starts || !ends) throw execError(c.layer, 'Slice needs starts and ends');
+  const axes = (values(c.inputs[3]) ?? ints(c, 'axes') ?? starts.map((_, i) => i)).map((a) => axis(a, rank));
   const steps = values(c.inputs[4]) ?? starts.map(() => 1);
   const begin = x.dims.map(() => 0);
   const step = x.dims.map(() => 1);
