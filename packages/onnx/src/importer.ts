@@ -208,6 +208,9 @@ export async function importOnnxModel(model: OnnxModel, network: NetworkDefiniti
   }
 
   const mainOpset = model.opsets.find((o) => isOnnxDomain(o.domain))?.version ?? 1;
+  for (const t of model.tensors()) {
+    if (t.kind === 'sparse_initializer') errors.push(error('UNSUPPORTED_GRAPH', `sparse initializer ${t.name}: sparse tensors are not supported (TensorRT's parser imports dense initializers only)`, -1));
+  }
   if (!(await importGraph(graph, mainConstants, undefined))) return { errors };
   for (const output of graph.output ?? []) {
     if (weightTensors.has(output.name ?? '')) await constantLayer(output.name ?? '', -1, {});
@@ -260,6 +263,8 @@ export async function importOnnxModel(model: OnnxModel, network: NetworkDefiniti
       }
       noteTypes(node);
     }
+    // A subgraph output that is a weight (a Constant, an initializer) needs its layer for the branch to produce it.
+    if (g !== graph) for (const o of g.output ?? []) if (weightTensors.has(o.name ?? '')) await constantLayer(o.name ?? '', -1, {});
     return true;
   }
 
@@ -293,6 +298,18 @@ export async function importOnnxModel(model: OnnxModel, network: NetworkDefiniti
     Object.assign(attrs, scoped);
     if (op === 'If' || op === 'Loop' || op === 'Scan') {
       await importControlFlow(i, node, op, inputs, outputs, attrs, base, scope);
+      return;
+    }
+    // inference only (onnx-tensorrt docs/operators.md: Dropout, BatchNormalization)
+    if (op === 'Dropout' && inputs[2]) {
+      const t = weightTensors.get(inputs[2]);
+      if (!t || (await model.readTensor(t)).some((b) => b !== 0)) {
+        errors.push(error('UNSUPPORTED_NODE', `Dropout ${node.name || `#${i}`}: training_mode ("is_training") must be an initializer and evaluate to False`, i, node));
+        return;
+      }
+    }
+    if (op === 'BatchNormalization' && attrs.training_mode === 1) {
+      errors.push(error('UNSUPPORTED_NODE', `BatchNormalization ${node.name || `#${i}`}: training_mode must be 0`, i, node));
       return;
     }
     if (op === 'Constant') {
@@ -436,6 +453,14 @@ export async function importOnnxModel(model: OnnxModel, network: NetworkDefiniti
       return;
     }
     const name = layerName(base)!;
+    if (op === 'Scan' && mainOpset < 9) {
+      // Scan-8: sequence_lens first (TensorRT refuses a non-empty one) and a batch axis on every input
+      if (inputs[0]) {
+        errors.push(error('UNSUPPORTED_NODE', `Scan ${node.name || `#${i}`}: the opset-8 sequence_lens input is not supported`, i, node));
+        return;
+      }
+      attrs['trt_refit.opset'] = mainOpset;
+    }
     await importGraph(body, constantsOf(body), `${name}/body`);
     await weightInputs(inputs, i, node);
     network.addLayer({ name, type: op, inputs, outputs, attributes: { ...attrs, 'trt_refit.body': `${name}/body`, 'trt_refit.body_inputs': inNames(body), 'trt_refit.body_outputs': outNames(body) } });

@@ -168,11 +168,23 @@ export function executeLayers(
       return [...state, ...scans.map((list) => stack(list, l.name))];
     }
     // Scan: state inputs first, then scan inputs (iterated along axis 0, forward only)
+    const scan = scanOf(l);
+    if (Number(l.attributes['trt_refit.opset'] ?? 9) < 9) {
+      // Scan-8: inputs[0] is the (empty) sequence_lens; every input and output has a leading batch axis
+      const batched = l.inputs.slice(1).map((_, k) => input(l, 1 + k)!);
+      const per = Array.from({ length: batched[0]?.dims[0] ?? 0 }, (_, b) => scan(batched.map((t) => sliceFirst(t, b))));
+      return per[0]!.map((_, k) => stack(per.map((outs) => outs[k]!), l.name));
+    }
+    return scan(l.inputs.map((_, k) => input(l, k)!));
+  };
+  const scanOf = (l: ExecLayer) => (all: Tensor[]): Tensor[] => {
+    const scope = String(l.attributes['trt_refit.body']);
+    const bodyIn = strs(l, 'trt_refit.body_inputs');
+    const bodyOut = strs(l, 'trt_refit.body_outputs');
     const nScanIn = Number(l.attributes.num_scan_inputs ?? 0);
     const dirs = [...((l.attributes.scan_input_directions as number[] | undefined) ?? []), ...((l.attributes.scan_output_directions as number[] | undefined) ?? [])];
     const axes = [...((l.attributes.scan_input_axes as number[] | undefined) ?? []), ...((l.attributes.scan_output_axes as number[] | undefined) ?? [])];
     if (dirs.some((d) => d !== 0) || axes.some((a) => a !== 0)) throw execError(l.name, 'Scan with reversed directions or axes other than 0 is not run by the CPU executor');
-    const all = l.inputs.map((_, k) => input(l, k)!);
     let state = all.slice(0, all.length - nScanIn);
     const scanIn = all.slice(all.length - nScanIn);
     const steps = scanIn[0]?.dims[0] ?? 0;

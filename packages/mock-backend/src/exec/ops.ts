@@ -70,7 +70,7 @@ export function conv(c: OpContext): Tensor[] {
   const x = need(c, 0);
   const w = c.weights.KERNEL ?? need(c, 1);
   const bias = c.weights.BIAS ?? c.inputs[2];
-  if (x.dims.length !== 4 || w.dims.length !== 4) throw execError(c.layer, 'only 2-D convolutions are supported');
+  if (x.dims.length !== 4 || w.dims.length !== 4) throw execError(c.layer, `a ${x.dims.length - 2}-D convolution is not run by the CPU executor (2-D only)`);
   const [n, ch, h, wd] = x.dims as [number, number, number, number];
   const [m, cg, kh, kw] = w.dims as [number, number, number, number];
   const group = num(c, 'group', 1);
@@ -93,29 +93,51 @@ export function conv(c: OpContext): Tensor[] {
   const W = w.data;
   const O = out.data;
   const mPerG = m / group;
+  const P = oh * ow;
+  const K = cg * kh * kw;
+  // im2col: one column per output position, K rows (input channel, kernel row, kernel column); then each output
+  // channel is K axpy passes over contiguous rows, accumulated in float64 and rounded once.
+  const col = new Float32Array(K * P);
+  const acc = new Float64Array(P);
   for (let b = 0; b < n; b++)
-    for (let o = 0; o < m; o++) {
-      const g = Math.floor(o / mPerG);
-      const base = (b * m + o) * oh * ow;
-      const bv = bias ? bias.data[o]! : 0;
-      for (let i = 0; i < oh * ow; i++) O[base + i] = bv;
+    for (let g = 0; g < group; g++) {
       for (let ci = 0; ci < cg; ci++) {
         const xc = (b * ch + g * cg + ci) * h * wd;
         for (let ki = 0; ki < kh; ki++)
           for (let kj = 0; kj < kw; kj++) {
-            const wv = W[((o * cg + ci) * kh + ki) * kw + kj]!;
-            if (wv === 0) continue;
+            const rowBase = ((ci * kh + ki) * kw + kj) * P;
             for (let y = 0; y < oh; y++) {
               const iy = y * sh! - pt! + ki * dh!;
-              if (iy < 0 || iy >= h) continue;
+              const dst = rowBase + y * ow;
+              if (iy < 0 || iy >= h) {
+                col.fill(0, dst, dst + ow);
+                continue;
+              }
               const row = xc + iy * wd;
-              const orow = base + y * ow;
               for (let xx = 0; xx < ow; xx++) {
                 const ix = xx * sw! - pl! + kj * dw!;
-                if (ix >= 0 && ix < wd) O[orow + xx] = O[orow + xx]! + wv * X[row + ix]!;
+                col[dst + xx] = ix >= 0 && ix < wd ? X[row + ix]! : 0;
               }
             }
           }
+      }
+      for (let om = 0; om < mPerG; om++) {
+        const o = g * mPerG + om;
+        acc.fill(bias ? bias.data[o]! : 0);
+        const wBase = o * K;
+        let k = 0;
+        // four kernel taps per pass: a quarter of the accumulator traffic
+        for (; k + 4 <= K; k += 4) {
+          const [w0, w1, w2, w3] = [W[wBase + k]!, W[wBase + k + 1]!, W[wBase + k + 2]!, W[wBase + k + 3]!];
+          const [r0, r1, r2, r3] = [k * P, (k + 1) * P, (k + 2) * P, (k + 3) * P];
+          for (let p = 0; p < P; p++) acc[p] = acc[p]! + w0 * col[r0 + p]! + w1 * col[r1 + p]! + w2 * col[r2 + p]! + w3 * col[r3 + p]!;
+        }
+        for (; k < K; k++) {
+          const wv = W[wBase + k]!;
+          const r = k * P;
+          for (let p = 0; p < P; p++) acc[p] = acc[p]! + wv * col[r + p]!;
+        }
+        O.set(acc, (b * m + o) * P);
       }
     }
   return [out];
@@ -425,7 +447,8 @@ export const OPS: Readonly<Record<string, Op>> = {
   Exp: unary(Math.exp),
   Log: unary(Math.log),
   Identity: (c) => [need(c, 0)],
-  Dropout: (c) => [need(c, 0)],
+  // inference: the input as is, and a mask of ones (every element kept)
+  Dropout: (c) => [need(c, 0), intTensor(need(c, 0).dims, new Float64Array(need(c, 0).data.length).fill(1))],
   Add: binary((a, b) => a + b),
   Sub: binary((a, b) => a - b),
   Mul: binary((a, b) => a * b),
