@@ -497,6 +497,92 @@ function quantIndex(c: OpContext, x: Tensor, scale: Tensor): (i: number) => numb
 
 const QRANGE: Record<number, [number, number]> = { 2: [0, 255], 3: [-128, 127], 21: [0, 15], 22: [-8, 7], 4: [0, 65535], 5: [-32768, 32767] };
 
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/**
+ * LSTM (gates i, o, f, c), GRU (z, r, h; linear_before_reset) and RNN, layout 0, default activations, forward,
+ * reverse or bidirectional, optional initial states, LSTM peepholes; sequence_lens only when it is the full length.
+ */
+function recurrent(kind: 'LSTM' | 'GRU' | 'RNN'): Op {
+  return (c) => {
+    const x = need(c, 0);
+    const W = need(c, 1);
+    const R = need(c, 2);
+    const B = c.inputs[3];
+    const seqLens = c.inputs[4];
+    const h0 = c.inputs[5];
+    const c0 = kind === 'LSTM' ? c.inputs[6] : undefined;
+    const P = kind === 'LSTM' ? c.inputs[7] : undefined;
+    if (num(c, 'layout', 0) !== 0) throw execError(c.layer, `${kind} layout 1 is not run by the CPU executor`);
+    if (c.attrs.activations !== undefined) throw execError(c.layer, `${kind} with explicit activations is not run by the CPU executor`);
+    if (c.attrs.clip !== undefined) throw execError(c.layer, `${kind} with clip is not run by the CPU executor`);
+    const [T, N, I] = x.dims as [number, number, number];
+    const dirs = W.dims[0]!;
+    const G = kind === 'LSTM' ? 4 : kind === 'GRU' ? 3 : 1;
+    const H = W.dims[1]! / G;
+    if (seqLens && Array.from(seqLens.data).some((v) => v !== T)) throw execError(c.layer, `${kind} with sequence_lens shorter than the input is not run by the CPU executor`);
+    const lbr = num(c, 'linear_before_reset', 0) === 1;
+    const direction = (c.attrs.direction as string | undefined) ?? 'forward';
+    const Y = floatTensor([T, dirs, N, H]);
+    const Yh = floatTensor([dirs, N, H]);
+    const Yc = floatTensor([dirs, N, H]);
+    for (let d = 0; d < dirs; d++) {
+      const reverse = direction === 'reverse' || (direction === 'bidirectional' && d === 1);
+      const w = (g: number, j: number, k: number) => W.data[((d * G + g) * H + j) * I + k]!;
+      const r = (g: number, j: number, k: number) => R.data[((d * G + g) * H + j) * H + k]!;
+      const wb = (g: number, j: number) => (B ? B.data[d * 2 * G * H + g * H + j]! : 0);
+      const rb = (g: number, j: number) => (B ? B.data[d * 2 * G * H + G * H + g * H + j]! : 0);
+      for (let n = 0; n < N; n++) {
+        let h = Float64Array.from({ length: H }, (_, j) => (h0 ? h0.data[(d * N + n) * H + j]! : 0));
+        let cell = Float64Array.from({ length: H }, (_, j) => (c0 ? c0.data[(d * N + n) * H + j]! : 0));
+        for (let step = 0; step < T; step++) {
+          const t = reverse ? T - 1 - step : step;
+          const xin = (g: number, j: number) => {
+            let s = wb(g, j);
+            for (let k = 0; k < I; k++) s += x.data[(t * N + n) * I + k]! * w(g, j, k);
+            return s;
+          };
+          const hin = (g: number, j: number, hv: ArrayLike<number>) => {
+            let s = 0;
+            for (let k = 0; k < H; k++) s += hv[k]! * r(g, j, k);
+            return s;
+          };
+          const next = new Float64Array(H);
+          if (kind === 'RNN') {
+            for (let j = 0; j < H; j++) next[j] = Math.tanh(xin(0, j) + hin(0, j, h) + rb(0, j));
+          } else if (kind === 'GRU') {
+            for (let j = 0; j < H; j++) {
+              const z = sigmoid(xin(0, j) + hin(0, j, h) + rb(0, j));
+              const rr = sigmoid(xin(1, j) + hin(1, j, h) + rb(1, j));
+              const hh = lbr ? Math.tanh(xin(2, j) + rr * (hin(2, j, h) + rb(2, j))) : Math.tanh(xin(2, j) + hin(2, j, Float64Array.from(h, (v, k) => v * sigmoid(xin(1, k) + hin(1, k, h) + rb(1, k)))) + rb(2, j));
+              next[j] = (1 - z) * hh + z * h[j]!;
+            }
+          } else {
+            const nc = new Float64Array(H);
+            const p = (g: number, j: number) => (P ? P.data[d * 3 * H + g * H + j]! : 0);
+            for (let j = 0; j < H; j++) {
+              const i = sigmoid(xin(0, j) + hin(0, j, h) + rb(0, j) + p(0, j) * cell[j]!);
+              const f = sigmoid(xin(2, j) + hin(2, j, h) + rb(2, j) + p(2, j) * cell[j]!);
+              const cc = Math.tanh(xin(3, j) + hin(3, j, h) + rb(3, j));
+              nc[j] = f * cell[j]! + i * cc;
+              const o = sigmoid(xin(1, j) + hin(1, j, h) + rb(1, j) + p(1, j) * nc[j]!);
+              next[j] = o * Math.tanh(nc[j]!);
+            }
+            cell = nc;
+          }
+          h = next;
+          for (let j = 0; j < H; j++) Y.data[((t * dirs + d) * N + n) * H + j] = h[j]!;
+        }
+        for (let j = 0; j < H; j++) {
+          Yh.data[(d * N + n) * H + j] = h[j]!;
+          Yc.data[(d * N + n) * H + j] = cell[j]!;
+        }
+      }
+    }
+    return kind === 'LSTM' ? [Y, Yh, Yc] : [Y, Yh];
+  };
+}
+
 /** The OPS the executor adds to ops.ts's. */
 export const MORE_OPS: Readonly<Record<string, Op>> = {
   Abs: unary(Math.abs),
@@ -568,6 +654,9 @@ export const MORE_OPS: Readonly<Record<string, Op>> = {
   DepthToSpace: (c) => depthSpace(c, true),
   SpaceToDepth: (c) => depthSpace(c, false),
   TopK: topK,
+  LSTM: recurrent('LSTM'),
+  GRU: recurrent('GRU'),
+  RNN: recurrent('RNN'),
   Size: (c) => [intTensor([], Float64Array.of(need(c, 0).data.length))],
   GlobalMaxPool: (c) => reduce(-Infinity, Math.max)({ ...c, attrs: { axes: [...need(c, 0).dims.keys()].slice(2), keepdims: 1 }, inputs: [need(c, 0)] }),
   Softmax: softmaxLike('soft'),
