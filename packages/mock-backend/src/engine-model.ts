@@ -56,7 +56,8 @@ export function isRefittableIn(mode: BuildMode, e: Pick<NetworkWeightsEntry, 'ro
     case 'individual':
       return e.markedRefittable;
     case 'all':
-      return LAYER_ROLES.has(e.role) || floating;
+      // INT8 constants are quantized weights (Q/DQ); other integer constants are shape arithmetic (A-INT-CONSTANTS)
+      return LAYER_ROLES.has(e.role) || floating || type === DataType.INT8;
     case 'identical':
       return LAYER_ROLES.has(e.role) || (floating && e.weights.count > 1);
   }

@@ -114,13 +114,15 @@ describe('generated names, version by version (P-TEMP-BASE, P-CONSTANT-OF-SHAPE,
 });
 
 describe('assumptions the mock pins', () => {
-  it('A-INT-CONSTANTS: with REFIT, integer constants (shape tensors) are not refittable in the mock; marked ones are with REFIT_INDIVIDUAL', async () => {
+  it('A-INT-CONSTANTS: with REFIT, integer constants (shape tensors) are not refittable in the mock, INT8 quantized weights are; marked ones are with REFIT_INDIVIDUAL', async () => {
     const backend = createMockBackend();
     const refitter = backend.createRefitter(await engineOf(backend, await build(backend, cosConvBn(), [BuilderFlag.REFIT])));
     expect(refitter.getAllWeights()).not.toContain('shape');
     expect(refitter.getWeightsPrototype('shape').count).toBe(-1);
     const marked = backend.createRefitter(await engineOf(backend, await build(backend, cosConvBn(), [BuilderFlag.REFIT_INDIVIDUAL], undefined, (n) => expect(n.markWeightsRefittable('shape')).toBe(true))));
     expect(marked.getAllWeights()).toEqual(['shape']);
+    const qdq = backend.createRefitter(await engineOf(backend, await build(backend, fixture('models/qdqconv.onnx'), [BuilderFlag.REFIT])));
+    expect(qdq.getWeightsPrototype('conv1.weight_q')).toEqual({ type: DataType.INT8, count: 216 });
   });
 });
 

@@ -17,6 +17,8 @@ interface In {
   init?: boolean;
   /** ONNX element type of an initializer when not FLOAT/INT64/BOOL (e.g. 3 for INT8) */
   elem?: number;
+  /** the initializer's bytes as stored (packed sub-byte types) */
+  raw?: Uint8Array;
 }
 interface Case {
   op: string;
@@ -36,6 +38,7 @@ const i64 = (name: string, data: number[], dims = [data.length]): In => ({ name,
 const pos = (name: string, dims: number[], seed = 1): In => f(name, dims, seed, { data: wave(count(dims), seed).map((v) => Math.abs(v) + 0.1) });
 
 function bytesOf(x: In): Uint8Array {
+  if (x.raw) return x.raw;
   const kind = x.kind ?? 'f';
   const d = x.data ?? wave(count(x.dims));
   if (x.elem === 3) return new Uint8Array(Int8Array.from(d).buffer);
@@ -122,6 +125,8 @@ const cases: Case[] = [
   { op: 'IsInf', inputs: [f('x', [4], 1, { data: [1, Infinity, -Infinity, 0] })], outs: [9] },
   { op: 'DequantizeLinear', inputs: [{ name: 'q', dims: [2, 3], kind: 'f', elem: 3, data: [-128, -3, 0, 5, 100, 127], init: true }, f('s', [], 1, { data: [0.05], init: true })], label: 'INT8 per tensor' },
   { op: 'DequantizeLinear', inputs: [{ name: 'q', dims: [3, 2], kind: 'f', elem: 3, data: [-8, 3, 0, 5, 10, 12], init: true }, f('s', [3], 1, { data: [0.1, 0.2, 0.5], init: true })], attrs: { axis: { int: 0 } }, label: 'INT8 per channel' },
+  { op: 'DequantizeLinear', opset: 21, inputs: [{ name: 'q', dims: [2, 3], kind: 'f', elem: 22, raw: Uint8Array.of(0x71, 0x8f, 0x3c), init: true }, f('s', [2], 1, { data: [0.25, 0.5], init: true })], attrs: { axis: { int: 0 } }, label: 'INT4 per channel (opset 21)' },
+  { op: 'DequantizeLinear', opset: 19, inputs: [{ name: 'q', dims: [6], kind: 'f', elem: 17, raw: Uint8Array.of(0x00, 0x38, 0xb8, 0x41, 0x7e, 0x0a), init: true }, f('s', [], 1, { data: [0.5], init: true })], label: 'FP8 E4M3FN (opset 19)' },
   { op: 'DequantizeLinear', opset: 21, inputs: [{ name: 'q', dims: [2, 4], kind: 'f', elem: 3, data: [1, 2, 3, 4, -1, -2, -3, -4], init: true }, f('s', [2, 2], 1, { data: [0.1, 0.2, 0.3, 0.4], init: true })], attrs: { axis: { int: 1 }, block_size: { int: 2 } }, label: 'INT8 blocked (opset 21)' },
 ];
 

@@ -43,6 +43,15 @@ export function unsupportedLayers(layers: readonly ExecLayer[]): { name: string;
   return layers.filter((l) => l.type !== 'Constant' && !CONTROL_FLOW.has(l.type) && !OPS[l.type]).map((l) => ({ name: l.name, type: l.type }));
 }
 
+/** FLOAT8E4M3FN (1 sign, 4 exponent bits with bias 7, 3 mantissa bits; no infinities, 0x7f/0xff are NaN). */
+function fp8e4m3ToFloat(b: number): number {
+  const sign = b & 0x80 ? -1 : 1;
+  const e = (b >> 3) & 0xf;
+  const m = b & 7;
+  if (e === 0xf && m === 7) return NaN;
+  return sign * (e === 0 ? (m / 8) * 2 ** -6 : (1 + m / 8) * 2 ** (e - 7));
+}
+
 function decode(bytes: Uint8Array, dtype: DataType, dims: readonly number[], name: string): Tensor {
   const n = sizeOf(dims, name);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -58,6 +67,13 @@ function decode(bytes: Uint8Array, dtype: DataType, dims: readonly number[], nam
       return intTensor(dims, Float64Array.from(bytes.subarray(0, n)));
     case DataType.INT8:
       return intTensor(dims, Float64Array.from(new Int8Array(bytes.buffer, bytes.byteOffset, n)));
+    case DataType.FP8:
+      return floatTensor(dims, Float32Array.from(bytes.subarray(0, n), fp8e4m3ToFloat));
+    case DataType.INT4:
+      return intTensor(dims, Float64Array.from({ length: n }, (_, i) => {
+        const nibble = (bytes[i >> 1]! >> ((i & 1) * 4)) & 0xf;
+        return nibble >= 8 ? nibble - 16 : nibble;
+      }));
     case DataType.HALF:
       return floatTensor(dims, Float32Array.from({ length: n }, (_, i) => halfToFloat(dv.getUint16(2 * i, true))));
     case DataType.BF16:
