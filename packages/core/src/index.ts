@@ -15,3 +15,5 @@ export * from './refit-state.js';
 export * from './recipe.js';
 export * from './identity.js';
 export * from './parser-rules.js';
+export * from './validate.js';
+export * from './facade.js';

@@ -4,6 +4,7 @@ import { InvalidArgumentError } from './errors.js';
 import { requireFeature } from './version.js';
 import { NEWEST_KNOWN_TENSORRT } from './version.js';
 import { assertWeights, type Weights } from './weights.js';
+import { weightsNameProblem } from './validate.js';
 
 /** A tensor dimension: a size, or a name (or -1) for a dynamic one such as the batch. */
 export type Dim = number | string;
@@ -217,7 +218,7 @@ export class NetworkDefinition {
    * (suffixed) default name, so names stay unique.
    */
   setWeightsName(weights: Weights, name: string | null): boolean {
-    if (name !== null && (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) >= 4096)) return false;
+    if (name !== null && (typeof name !== 'string' || weightsNameProblem(name) !== undefined)) return false;
     if (weights === null || typeof weights !== 'object') return false;
     const candidates = this.candidates(weights);
     if (candidates.length !== 1) return false; // none used, or the pointer is shared by another type or count

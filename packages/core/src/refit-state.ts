@@ -7,6 +7,7 @@ import { NEWEST_KNOWN_TENSORRT } from './version.js';
 import { isDeviceValues, NULL_WEIGHTS, weightsProblem, type Weights } from './weights.js';
 import { isDataType } from './data-type.js';
 import { InvalidArgumentError } from './errors.js';
+import { MAX_WEIGHTS_NAME_BYTES as MAX_NAME_BYTES } from './validate.js';
 
 /** Options of {@link RefitState}. */
 export interface RefitStateOptions {
@@ -26,7 +27,6 @@ export interface SetWeights {
 /** What a refit would apply: every set weight, or the reasons it cannot run. */
 export type RefitPlan = { ok: true; updates: SetWeights[] } | { ok: false; reasons: string[] };
 
-const MAX_NAME_BYTES = 4095;
 
 /**
  * The refit state machine of `nvinfer1::IRefitter` over an engine's {@link WeightInventory}: named weights held by

@@ -6,6 +6,7 @@ import {
   formatTensorRtVersion,
   parseTensorRtVersion,
   silentLogger,
+  withFacades,
   type Backend,
   type CudaEngine,
   type Logger,
@@ -41,7 +42,7 @@ export function createMockBackend(options: MockBackendOptions = {}): Backend {
   if (compareTensorRtVersions(v, OLDEST_SUPPORTED_TENSORRT) < 0 || v.major > 11) {
     throw new InvalidArgumentError(`the mock emulates TensorRT ${OLDEST_SUPPORTED_TENSORRT} to 11.x, received ${version}`);
   }
-  return {
+  return withFacades({
     name: 'mock',
     tensorrtVersion: version,
     device: emulatedDevice,
@@ -54,5 +55,5 @@ export function createMockBackend(options: MockBackendOptions = {}): Backend {
     createOnnxParser: (network: NetworkDefinition, logger?: Logger): OnnxParser => new TsOnnxParser(network, logger),
     createParserRefitter: (refitter: Refitter, logger: Logger = silentLogger): ParserRefitter =>
       new OnnxParserRefitter(refitter, logger, { tensorrtVersion: version }),
-  };
+  });
 }

@@ -6,6 +6,7 @@ import {
   parseTensorRtVersion,
   type Logger,
   type UnavailableReason,
+  withFacades,
 } from '@trt-refit/core';
 import { NativeBackend } from './backend.js';
 import type { NativeBinding, NativeCudaStatus, NativeDeviceProperties, NativeTensorRtLoadResult } from './binding.js';
@@ -238,7 +239,7 @@ export function loadNativeBackend(options: NativeBackendOptions = {}): NativeBac
     parserProblem,
     logFor: (logger) => logBridges.for(logger ?? defaultLogger),
   };
-  return new NativeBackend(ctx);
+  return withFacades(new NativeBackend(ctx));
 }
 
 /**

@@ -8,7 +8,7 @@ const KNOWN_CODES = new Set<string>(Object.values(TrtRefitErrorCode));
  * errors already typed. `context` (e.g. TensorRT's logged errors) is appended to the message.
  */
 export function fromNative(e: unknown, context: readonly string[] = []): Error {
-  if (e instanceof TrtRefitError) return e;
+  if (e instanceof TrtRefitError || e instanceof TypeError || e instanceof RangeError) return e; // argument checks pass through
   if (!(e instanceof Error)) return new TrtRefitError(TrtRefitErrorCode.DEVICE, `native call failed: ${String(e)}`);
   const code = (e as Error & { code?: unknown }).code;
   if (typeof code !== 'string' || !KNOWN_CODES.has(code)) return e;

@@ -1,5 +1,6 @@
 import {
   IDENTICAL_REFIT_TENSORRT,
+  weightsNameProblem,
   identityDifferences,
   DataType,
   DisposedError,
@@ -111,8 +112,9 @@ export class NativeRefitter extends NativeResource<RawRefitter> implements Refit
     if (location !== undefined && location !== TensorLocation.DEVICE && location !== TensorLocation.HOST) {
       throw typeError('location', 'TensorLocation.HOST or TensorLocation.DEVICE', location);
     }
-    if (name === '' || name.includes('\0') || Buffer.byteLength(name) >= 4096) {
-      return this.refuse(`setNamedWeights: ${JSON.stringify(name.slice(0, 40))} is not a valid weights name (empty, NUL or over 4095 bytes)`);
+    const badName = weightsNameProblem(name);
+    if (badName) {
+      return this.refuse(`setNamedWeights: ${JSON.stringify(name.slice(0, 40))} is not a valid weights name (${badName})`);
     }
     const problem = weightsProblem(weights);
     if (problem) return this.refuse(`setNamedWeights(${JSON.stringify(name)}): ${problem}`);

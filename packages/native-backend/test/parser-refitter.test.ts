@@ -77,8 +77,8 @@ describe('NativeParserRefitter (fake addon)', () => {
     expect(() => refitter.getAllWeights()).toThrow(expect.objectContaining({ code: TrtRefitErrorCode.INVALID_STATE }));
     binding.state.gate.open();
     expect(await pending).toBe(true);
-    expect(() => parserRefitter.refitFromFile(3 as never)).toThrow(/path must be a string/);
-    expect(() => parserRefitter.refitFromBytes(new Uint8Array(1), 5 as never)).toThrow(/modelPath must be a string/);
+    await expect(parserRefitter.refitFromFile(3 as never)).rejects.toThrow(/path must be a string/); // async calls reject
+    await expect(parserRefitter.refitFromBytes(new Uint8Array(1), 5 as never)).rejects.toThrow(/modelPath must be a string/);
   });
 
   it('is disposed with its refitter', async () => {
