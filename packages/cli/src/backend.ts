@@ -1,28 +1,35 @@
 import { BackendUnavailableError, type Backend } from '@trt-refit/core';
 import { CliError, ExitCode } from './io.js';
 
-/** Backends the CLI can use (`--backend`). */
-export const BACKEND_NAMES = ['mock', 'native'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
-
-const FACTORIES: Record<BackendName, { module: string; factory: string }> = {
-  mock: { module: '@trt-refit/mock-backend', factory: 'createMockBackend' },
-  native: { module: '@trt-refit/native-backend', factory: 'loadNativeBackend' },
-};
+/** Options every backend factory takes. */
+export interface BackendOptions {
+  tensorrtVersion?: string;
+}
 
 /**
- * Creates the backend a command asked for. Backends are imported lazily so that `--backend mock` never loads the
- * native addon and vice versa; a backend package that cannot provide its factory is reported as unavailable.
+ * The backends the CLI can use (`--backend`), each a typed lazy import: `--backend mock` never loads the native
+ * addon and vice versa, and nothing is imported for its side effects.
  */
-export async function selectBackend(name: string, options: { tensorrtVersion?: string } = {}): Promise<Backend> {
-  if (!(BACKEND_NAMES as readonly string[]).includes(name)) {
+export const BACKENDS = {
+  mock: async (o: BackendOptions): Promise<Backend> => (await import('@trt-refit/mock-backend')).createMockBackend(o),
+  native: async (o: BackendOptions): Promise<Backend> => (await import('@trt-refit/native-backend')).loadNativeBackend(o),
+} as const satisfies Record<string, (o: BackendOptions) => Promise<Backend>>;
+
+/** Backends the CLI can use (`--backend`). */
+export const BACKEND_NAMES = Object.keys(BACKENDS) as (keyof typeof BACKENDS)[];
+export type BackendName = keyof typeof BACKENDS;
+
+/** Creates the backend a command asked for. */
+export async function selectBackend(name: string, options: BackendOptions = {}): Promise<Backend> {
+  if (!Object.hasOwn(BACKENDS, name)) {
     throw new CliError(`--backend must be one of ${BACKEND_NAMES.join(', ')}, received ${JSON.stringify(name)}`, ExitCode.USAGE);
   }
-  const { module, factory } = FACTORIES[name as BackendName];
-  const mod = (await import(module)) as Record<string, unknown>;
-  const create = mod[factory];
-  if (typeof create !== 'function') {
-    throw new BackendUnavailableError(name, [{ cause: `${module} does not provide ${factory}() in this build`, fix: `build the workspace (pnpm build) with a version of ${module} that implements it` }]);
+  try {
+    return await BACKENDS[name as BackendName](options.tensorrtVersion ? { tensorrtVersion: options.tensorrtVersion } : {});
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
+      throw new BackendUnavailableError(name, [{ cause: `the package of the ${name} backend is not installed`, fix: `npm install @trt-refit/${name}-backend` }]);
+    }
+    throw e;
   }
-  return (await (create as (o: object) => Backend | Promise<Backend>)(options.tensorrtVersion ? { tensorrtVersion: options.tensorrtVersion } : {})) as Backend;
 }

@@ -15,7 +15,7 @@ type Checks<T> = { [K in keyof T]?: (...args: unknown[]) => void };
 
 const INNER = new WeakMap<object, object>();
 /** Methods that return a Promise: an argument error rejects it. */
-const ASYNC = new Set<string | symbol>(['parse', 'parseFromFile', 'refitFromFile', 'refitFromBytes', 'loadModelProto', 'refitModelProto', 'refitCudaEngine', 'refitCudaEngineAsync', 'buildSerializedNetwork', 'deserializeCudaEngine', 'loadRuntime']);
+const ASYNC = new Set<string | symbol>(['parse', 'parseFromFile', 'refitFromFile', 'refitFromBytes', 'loadModelProto', 'refitModelProto', 'refitCudaEngine', 'refitCudaEngineAsync', 'buildSerializedNetwork', 'deserializeCudaEngine', 'deserializeCudaEngineFromFile', 'serializeToFile', 'loadRuntime']);
 const ROLES = new Set<string>(Object.values(WeightsRole));
 
 /** The backend object behind a façade (or `value` itself). Backends unwrap what they are given back. */
@@ -138,7 +138,13 @@ const objectArg = (parameter: string, what: string) => (v: unknown) => {
 
 /** The façade of an engine: its serialization configs checked too. */
 function engineFacade(engine: CudaEngine): CudaEngine {
-  return facade(engine, { serializeWithConfig: objectArg('config', 'a SerializationConfig of this engine') }, { createSerializationConfig: (c) => facade(c as SerializationConfig, SERIALIZATION_CONFIG_CHECKS) });
+  return facade(engine, {
+    serializeWithConfig: objectArg('config', 'a SerializationConfig of this engine'),
+    serializeToFile: (path, config) => {
+      expectString(path, 'path');
+      if (config !== undefined) objectArg('config', 'a SerializationConfig of this engine')(config);
+    },
+  }, { createSerializationConfig: (c) => facade(c as SerializationConfig, SERIALIZATION_CONFIG_CHECKS) });
 }
 
 function runtimeFacade(runtime: Runtime): Runtime {
@@ -146,10 +152,11 @@ function runtimeFacade(runtime: Runtime): Runtime {
     runtime,
     {
       deserializeCudaEngine: (plan) => void expectBytes(plan, 'plan'),
+      deserializeCudaEngineFromFile: (path) => void expectString(path, 'path'),
       setEngineHostCodeAllowed: (allowed) => void expectBoolean(allowed, 'allowed'),
       loadRuntime: (path) => void expectString(path, 'path'),
     },
-    { deserializeCudaEngine: (e) => engineFacade(e as CudaEngine), loadRuntime: (r) => runtimeFacade(r as Runtime) },
+    { deserializeCudaEngine: (e) => engineFacade(e as CudaEngine), deserializeCudaEngineFromFile: (e) => engineFacade(e as CudaEngine), loadRuntime: (r) => runtimeFacade(r as Runtime) },
   );
 }
 

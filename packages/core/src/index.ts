@@ -17,3 +17,4 @@ export * from './identity.js';
 export * from './parser-rules.js';
 export * from './validate.js';
 export * from './facade.js';
+export * from './file-io.js';

@@ -140,6 +140,11 @@ export interface Runtime extends Disposable {
   setEngineHostCodeAllowed(allowed: boolean): void;
   /** Whether plans with host code (an embedded lean runtime) may be deserialized; default false. */
   getEngineHostCodeAllowed(): boolean;
+  /**
+   * {@link Runtime.deserializeCudaEngine} of a plan file: a FIFO, directory or other non-regular file is refused
+   * without blocking. A backend may read it in a way that needs no second copy (the mock verifies while it reads).
+   */
+  deserializeCudaEngineFromFile(path: string): Promise<CudaEngine>;
 }
 
 /**
@@ -211,8 +216,15 @@ export interface CudaEngine extends Disposable {
    */
   serializeWithConfig(config: SerializationConfig): Uint8Array;
   /**
-   * Serializes the engine (`ICudaEngine::serialize`). The mock uses the default config, so a weight-stripped engine
-   * stays stripped; to choose what is written, use {@link CudaEngine.serializeWithConfig}.
+   * What {@link CudaEngine.serializeWithConfig} returns (with `config`, default the engine's default config),
+   * written to `path` through a temporary file renamed into place. A backend may write it without assembling the
+   * plan in memory (the mock streams each weight from the engine's memory). Resolves to the plan's size.
+   */
+  serializeToFile(path: string, config?: SerializationConfig): Promise<number>;
+  /**
+   * Serializes the engine (`ICudaEngine::serialize`). The mock uses the default config, except for a
+   * weight-stripped engine once every stripped weight is refitted (the full engine; before that it refuses, as the
+   * header does not define it: docs/fidelity.md F-SERIALIZE-STRIPPED); to choose what is written, use {@link CudaEngine.serializeWithConfig}.
    */
   serialize(): Uint8Array;
   /** `getEngineStat` (10.14+): STRIPPED_WEIGHTS_SIZE is -1 for an engine that was not stripped. */

@@ -2,6 +2,7 @@ import {
   DataType,
   EngineStat,
   requireFeature,
+  writeFileAtomic,
   type CudaEngine,
   type EngineLayerInfo,
   type IdentityManifest,
@@ -64,6 +65,12 @@ export class NativeCudaEngine extends NativeResource<RawEngine> implements CudaE
   /** The identity manifest in effect, or null. */
   getIdentityManifest(): IdentityManifest | null {
     return this.#identity;
+  }
+
+  /** `serializeWithConfig` (default config when none is given) written to `path` through a temporary file. */
+  async serializeToFile(path: string, config?: SerializationConfig): Promise<number> {
+    const bytes = this.serializeWithConfig(config ?? this.createSerializationConfig());
+    return writeFileAtomic(path, [bytes]);
   }
 
   /** ICudaEngine::isRefittable: see {@link CudaEngine.isRefittable}. Here: TensorRT's answer. */

@@ -3,6 +3,7 @@ import type { NativeRuntime as RawRuntime } from './binding.js';
 import type { NativeContext } from './context.js';
 import type { LogBridge } from './diagnostics.js';
 import { planIdentityManifest } from './identity.js';
+import { readRegularFile } from '@trt-refit/core';
 import { NativeCudaEngine } from './engine.js';
 import { NativeResource } from './native-resource.js';
 import { expectBoolean, expectBytes, expectSize, expectString, rangeError } from './validate.js';
@@ -41,6 +42,13 @@ export class NativeRuntime extends NativeResource<RawRuntime> implements Runtime
       ].filter(Boolean);
       throw new TrtRefitError(TrtRefitErrorCode.INVALID_PLAN, `${e.message}. If the plan is intact: ${hints.join('; ')}`, { hints }, { cause: e });
     }
+  }
+
+  /** IRuntime::deserializeCudaEngine of a plan file (a regular file; FIFOs and directories are refused without blocking). */
+  async deserializeCudaEngineFromFile(path: string): Promise<NativeCudaEngine> {
+    const file = expectString(path, 'path');
+    const bytes = await readRegularFile(file, (what) => new TrtRefitError(TrtRefitErrorCode.INVALID_PLAN, `${file} is ${what}, not a plan file`));
+    return this.deserializeCudaEngine(bytes);
   }
 
   /** Loads a lean runtime library (`IRuntime::loadRuntime`); the returned runtime deserializes its plans. */

@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, join, sep } from 'node:path';
 import { ExternalDataError } from './errors.js';
-import { openRegularFile, readFully } from './read-range.js';
+import { openRegularFile, readFully } from '@trt-refit/core';
 
 /** Where an external tensor's bytes are: `location` relative to the model's folder, `offset`, `length`. */
 export interface ExternalDataRef {

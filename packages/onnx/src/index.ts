@@ -15,7 +15,7 @@ export type {
 export { int64ToBigInt, int64ToSafeNumber, type Int64Like } from './int64.js';
 export { halfToFloat, floatToHalf, bf16ToFloat, floatToBf16 } from './half.js';
 export { topologicalOrder, type NodeLike } from './topological-order.js';
-export { openRegularFile, readFully, readRegularFile } from './read-range.js';
+export { openRegularFile, readFully, readRegularFile } from '@trt-refit/core';
 export * from './safetensors.js';
 export * from './onnx-writer.js';
 export * from './network-to-onnx.js';

@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
 import { OnnxModelError } from './errors.js';
-import { readFully } from './read-range.js';
+import { readFully } from '@trt-refit/core';
 
 const { ModelProto, GraphProto, TensorProto } = (onnxProto as unknown as { onnx: typeof onnx }).onnx;
 

@@ -7,7 +7,7 @@ import { readExternalTensor, parseExternalData, type ExternalDataRef } from './e
 import { int64ToBigInt, int64ToSafeNumber, type Int64Like } from './int64.js';
 import { ONNX_DTYPES, onnxByteLength } from './onnx-dtype.js';
 import { lazyRawData, scanModelFile, strictView } from './lazy-model.js';
-import { openRegularFile, readFully } from './read-range.js';
+import { openRegularFile, readFully } from '@trt-refit/core';
 
 // onnx-proto's generated static code only needs protobufjs/minimal, whose Reader and Writer are the same in 6 and
 // 7; the workspace overrides it to protobufjs 7. Its schema is ONNX 1.10: newer enum values (element types 17..26)

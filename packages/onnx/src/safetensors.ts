@@ -1,7 +1,7 @@
 import { isTrtRefitError } from '@trt-refit/core';
 import { open, rename, unlink } from 'node:fs/promises';
 import { OnnxModelError } from './errors.js';
-import { openRegularFile, readFully, readRange } from './read-range.js';
+import { openRegularFile, readFully, readRange } from '@trt-refit/core';
 
 /** safetensors dtypes (those of the reference implementation) and their element sizes in bits. */
 export const SAFETENSORS_DTYPES: Readonly<Record<string, number>> = {

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 
 const MAX_READ = 1 << 30; // a single fs read is capped at 2 GiB: read big ranges in 1 GiB steps
 
@@ -65,4 +65,27 @@ export async function readRegularFile(path: string, refuse: (what: string) => Er
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Writes `parts` to `path` through a temporary file in the same folder, renamed into place once complete, so a reader
+ * never sees half a file and a failure leaves what was there. Resolves to the bytes written.
+ */
+export async function writeFileAtomic(path: string, parts: readonly Uint8Array[]): Promise<number> {
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const fh = await open(tmp, 'w');
+  let total = 0;
+  try {
+    for (const p of parts) {
+      await fh.write(p);
+      total += p.byteLength;
+    }
+    await fh.close();
+    await rename(tmp, path);
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  return total;
 }
