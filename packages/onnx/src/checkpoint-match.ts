@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { OnnxModel, OnnxTensorInfo } from './onnx-model.js';
 import type { Safetensors } from './safetensors.js';
+import { ONNX_DTYPES } from './onnx-dtype.js';
 
 /** How a checkpoint tensor was matched to a model initializer. */
 export type MatchKind = 'name' | 'map' | 'content' | 'content-transposed' | 'shape' | 'shape-transposed';
@@ -20,7 +21,6 @@ export interface CheckpointMatching {
   readonly unmatchedModel: string[];
 }
 
-const ONNX_TO_ST: Record<string, string> = { FLOAT: 'F32', FLOAT16: 'F16', BFLOAT16: 'BF16', DOUBLE: 'F64', INT64: 'I64', INT32: 'I32', INT8: 'I8', UINT8: 'U8', BOOL: 'BOOL' };
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** A 2-D tensor's bytes transposed (element size `size`). */
@@ -46,7 +46,7 @@ export async function matchCheckpoint(model: OnnxModel, checkpoint: Safetensors,
     freeCkpt.delete(ck);
     freeModel.delete(init);
   };
-  const compatible = (t: OnnxTensorInfo, dtype: string) => ONNX_TO_ST[t.dtypeName] === dtype;
+  const compatible = (t: OnnxTensorInfo, dtype: string) => ONNX_DTYPES[t.dataType]?.safetensors === dtype;
   for (const ck of [...freeCkpt.values()]) {
     const t = byName.get(ck.name);
     if (t && freeModel.has(t.name) && compatible(t, ck.dtype) && t.dims.join() === ck.shape.join()) take(ck.name, t.name, 'name');

@@ -25,6 +25,7 @@ export * from './convert-weights.js';
 export * from './operator-matrix.js';
 export * from './importer.js';
 export * from './refit-recipe.js';
+export * from './refit-engine.js';
 export * from './weight-sources.js';
 export * from './parser-refitter.js';
 export * from './onnx-parser.js';

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
-import { MemoryLogger, SerializationFlag, parseRecipe, type CudaEngine, type ParserRefitter, type Refitter } from '@trt-refit/core';
-import { applyRecipe, matchCheckpoint, openSafetensors, parseOnnxModel, safetensorsWeightsSource, transpose2d, type CheckpointMatching, type RecipeReport } from '@trt-refit/onnx';
+import { MemoryLogger, SerializationFlag, parseRecipe } from '@trt-refit/core';
+import { RefitEngineError, refitEngine, type RefitSource } from '@trt-refit/onnx';
 import { selectBackend } from '../backend.js';
 import { CliError, ExitCode, progressBar, readInputFile, type CliIo } from '../io.js';
 import { deserializePlanFile, serializePlanFile } from '../plan-io.js';
@@ -19,7 +19,6 @@ interface RefitOptions {
   json?: boolean;
 }
 
-const errorsOf = (p: ParserRefitter) => Array.from({ length: p.getNbErrors() }, (_, i) => p.getError(i)!.desc);
 
 /**
  * `trt-refit refit <plan> --onnx <model> [--safetensors <file>] --out <plan>`: sets every refittable weight,
@@ -31,75 +30,43 @@ export async function refitPlan(io: CliIo, planPath: string, opts: RefitOptions)
   const backend = await selectBackend(opts.backend);
   const engine = await deserializePlanFile(backend, planPath, opts);
   const logger = new MemoryLogger();
-  const refitter = backend.createRefitter(engine, logger);
-  const parserRefitter = backend.createParserRefitter(refitter, logger);
-  // with --recipe the parser refitter is never used
+  const source: RefitSource = opts.recipe
+    ? { recipe: parseRecipe(new TextDecoder().decode(await readInputFile(opts.recipe))), safetensors: opts.safetensors! }
+    : {
+        onnx: opts.onnx!,
+        ...(opts.safetensors ? { safetensors: opts.safetensors } : {}),
+        ...(opts.map ? { map: JSON.parse(new TextDecoder().decode(await readInputFile(opts.map))) as Record<string, string> } : {}),
+      };
   // A bar on a terminal while weights are read and set (the mock's parser refitter reports each weight).
   const bar = progressBar(io, 'setting weights', opts.json);
-  parserRefitter.onProgress = (p) => bar.update(p.done, p.total);
+  let report;
   try {
-    return await refitWith(io, planPath, opts, engine, refitter, parserRefitter, logger);
+    report = await refitEngine(backend, engine, source, { logger, onProgress: (p) => bar.update(p.done, p.total) });
+  } catch (e) {
+    if (e instanceof RefitEngineError) throw new CliError(`${opts.recipe ? `${opts.recipe} + ${opts.safetensors}` : opts.onnx} do${opts.recipe ? '' : 'es'} not fit ${planPath}; nothing written:\n  ${e.reasons.join('\n  ')}`);
+    throw e;
   } finally {
     bar.stop();
   }
-}
-
-async function refitWith(io: CliIo, planPath: string, opts: RefitOptions, engine: CudaEngine, refitter: Refitter, parserRefitter: ParserRefitter, logger: MemoryLogger): Promise<number> {
-  let ok: boolean;
-  let fromCheckpoint = 0;
-  let matching: CheckpointMatching | undefined;
-  let report: RecipeReport | undefined;
-  if (opts.recipe) {
-    // No ONNX model: each record's transform is replayed on the initializers of the weights file.
-    const recipe = parseRecipe(new TextDecoder().decode(await readInputFile(opts.recipe)));
-    report = await applyRecipe(refitter, recipe, safetensorsWeightsSource(await openSafetensors(opts.safetensors!)), logger);
-    if (!report.ok) {
-      const why = [...report.errors, ...(report.notInRecipe.length ? [`engine weights the recipe does not cover: ${report.notInRecipe.join(', ')}`] : [])];
-      throw new CliError(`${opts.recipe} + ${opts.safetensors} do not fit ${planPath}; nothing written:\n  ${why.join('\n  ')}`);
-    }
-    fromCheckpoint = report.set.length;
-    ok = true;
-  } else if (opts.safetensors) {
-    const onnx = opts.onnx!;
-    const onnxBytes = await readInputFile(onnx);
-    ok = await parserRefitter.loadModelProto(onnxBytes, onnx);
-    const st = await openSafetensors(opts.safetensors);
-    const map = opts.map ? (JSON.parse(new TextDecoder().decode(await readInputFile(opts.map))) as Record<string, string>) : {};
-    // Checkpoint names often differ from the model's: derive the map (names, --map, content, unique shapes).
-    const model = parseOnnxModel(onnxBytes, { modelPath: onnx });
-    matching = await matchCheckpoint(model, st, map);
-    const dims = new Map(model.tensors().map((t) => [t.name, t]));
-    for (const m of matching.matches) {
-      let data = await st.read(m.checkpoint);
-      const t = dims.get(m.initializer)!;
-      if (m.transpose) data = transpose2d(data, t.dims[1]!, t.dims[0]!, data.length / (t.count || 1));
-      if (ok && parserRefitter.loadInitializer(m.initializer, data)) fromCheckpoint++;
-    }
-    ok = ok && (await parserRefitter.refitModelProto());
-  } else {
-    ok = await parserRefitter.refitFromFile(opts.onnx!);
-  }
-  if (!ok) throw new CliError(`${opts.onnx} does not fit ${planPath}; nothing written:\n  ${errorsOf(parserRefitter).join('\n  ')}`);
-  if (!(await refitter.refitCudaEngine())) throw new CliError(`refit of ${planPath} failed; nothing written:\n  ${logger.errors().join('\n  ')}`);
   const config = engine.createSerializationConfig();
   config.clearFlag(SerializationFlag.EXCLUDE_WEIGHTS);
   if (opts.includeRefit) config.setFlag(SerializationFlag.INCLUDE_REFIT);
   const written = await serializePlanFile(engine, config, opts.out);
   const summary = {
     plan: opts.out,
-    weights: refitter.getAllWeights().length,
-    fromCheckpoint,
+    weights: report.weights,
+    fromCheckpoint: report.fromCheckpoint,
     bytes: written,
     refittable: !!opts.includeRefit,
-    ...(matching ? { matched: matching.matches, unmatchedCheckpoint: matching.unmatchedCheckpoint, unmatchedModel: matching.unmatchedModel } : {}),
-    ...(report ? { recipe: { set: report.set.length, notInEngine: report.notInEngine, unusedSources: report.unusedSources } } : {}),
+    ...(opts.safetensors && !opts.recipe ? { matched: report.matched, unmatchedCheckpoint: report.unmatchedCheckpoint, unmatchedModel: report.unmatchedModel } : {}),
+    ...(opts.recipe ? { recipe: { set: report.fromCheckpoint, unusedSources: report.unmatchedCheckpoint } } : {}),
   };
   if (opts.json) io.stdout(JSON.stringify(summary) + '\n');
   else {
-    io.stdout(`refitted ${summary.weights} weights${opts.recipe ? ` from ${opts.recipe} + ${opts.safetensors} (no ONNX)` : opts.safetensors ? ` (${fromCheckpoint} from ${opts.safetensors})` : ''}; wrote ${opts.out} (${written} bytes)\n`);
-    for (const m of matching?.matches.filter((x) => x.how !== 'name') ?? []) io.stdout(`  ${m.checkpoint} -> ${m.initializer} (by ${m.how})\n`);
-    if (matching?.unmatchedCheckpoint.length) io.stdout(`  not used from the checkpoint: ${matching.unmatchedCheckpoint.join(', ')}\n`);
-    if (matching?.unmatchedModel.length) io.stdout(`  kept from the model: ${matching.unmatchedModel.join(', ')}\n`);
+    io.stdout(`refitted ${summary.weights} weights${opts.recipe ? ` from ${opts.recipe} + ${opts.safetensors} (no ONNX)` : opts.safetensors ? ` (${report.fromCheckpoint} from ${opts.safetensors})` : ''}; wrote ${opts.out} (${written} bytes)\n`);
+    for (const m of report.matched.filter((x) => x.how !== 'name')) io.stdout(`  ${m.checkpoint} -> ${m.initializer} (by ${m.how})\n`);
+    if (report.unmatchedCheckpoint.length) io.stdout(`  not used from the checkpoint: ${report.unmatchedCheckpoint.join(', ')}\n`);
+    if (report.unmatchedModel.length) io.stdout(`  kept from the model: ${report.unmatchedModel.join(', ')}\n`);
   }
   return ExitCode.OK;
 }
