@@ -2,7 +2,8 @@ import { crc32 } from 'node:zlib';
 import { open, rename, rm } from 'node:fs/promises';
 import { openRegularFile, readFully } from '@trt-refit/onnx';
 import * as flatbuffers from 'flatbuffers';
-import { TrtRefitError, TrtRefitErrorCode, type AttributeValue, type Dim, type TensorDesc, type DataType, type WeightsRole } from '@trt-refit/core';
+import { BuilderFlag, DataType, SerializationFlag, TrtRefitError, TrtRefitErrorCode, WeightsRole, type AttributeValue, type Dim, type TensorDesc } from '@trt-refit/core';
+import { FusionGroup } from './generated/trt-refit/plan/fusion-group.js';
 import { EngineLayer as FbEngineLayer } from './generated/trt-refit/plan/engine-layer.js';
 import { Header } from './generated/trt-refit/plan/header.js';
 import { LayerWeight } from './generated/trt-refit/plan/layer-weight.js';
@@ -13,7 +14,7 @@ import { Weight } from './generated/trt-refit/plan/weight.js';
 import type { EngineLayer, EngineWeight } from './engine-model.js';
 
 /** Version of the plan layout this code writes and reads. */
-export const PLAN_FORMAT_VERSION = 1;
+export const PLAN_FORMAT_VERSION = 2;
 const IDENTIFIER = 'TRTM';
 const TRAILER_MAGIC = Buffer.from('TRTMEND\0', 'latin1');
 const TRAILER = 16;
@@ -65,6 +66,23 @@ export class InvalidPlanError extends TrtRefitError {
 
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 const LEAN = ['none', 'embedded', 'excluded'] as const;
+// The schema's enums, in the order of core's names (schema/plan.fbs pins the values).
+const DTYPES = Object.values(DataType);
+const ROLES = Object.values(WeightsRole);
+const BUILDER_FLAGS = Object.values(BuilderFlag) as string[];
+const SERIALIZATION_FLAGS = Object.values(SerializationFlag) as string[];
+/** The schema number of a name, refusing names the format does not know. */
+function code(list: readonly string[], name: string, what: string): number {
+  const i = list.indexOf(name);
+  if (i < 0) throw new InvalidPlanError(`cannot write ${what} ${JSON.stringify(name)}: not one of ${list.join(', ')}`);
+  return i;
+}
+/** The name of a schema number, refusing numbers out of range (a damaged or newer plan). */
+function named<T extends string>(list: readonly T[], value: number, what: string): T {
+  const v = list[value];
+  if (v === undefined) throw new InvalidPlanError(`${what} ${value} is out of range`);
+  return v;
+}
 
 /** Where each part of a plan goes: the metadata, each weight's data (64-byte aligned), the trailer. */
 interface PlanLayout {
@@ -159,7 +177,8 @@ function planLayout(plan: PlanContents): PlanLayout {
     return b.endVector();
   };
   const strVec = (xs: readonly string[]) => vecOfOffsets(strs(xs));
-  const tensor = (t: TensorDesc) => Tensor.createTensor(b, str(t.name), str(t.dtype), strVec(t.dims.map(String)));
+  const tensor = (t: TensorDesc) =>
+    Tensor.createTensor(b, str(t.name), code(DTYPES, t.dtype, 'dtype'), Tensor.createDimsVector(b, t.dims.map((d) => BigInt(typeof d === 'number' ? d : -1))), strVec(t.dims.map((d) => (typeof d === 'number' ? '' : d))));
 
   let dataLength = 0;
   const placed = plan.weights.map((w) => {
@@ -173,16 +192,14 @@ function planLayout(plan: PlanContents): PlanLayout {
   const weights = plan.weights.map((w, i) => {
     const p = placed[i]!;
     const name = str(w.name);
-    const role = str(w.role);
     const layer = str(w.layer);
-    const dtype = str(w.dtype);
     const dims = Weight.createDimsVector(b, w.dims.map((d) => BigInt(d)));
     const hash = Weight.createContentHashVector(b, w.contentHash);
     Weight.startWeight(b);
     Weight.addName(b, name);
-    Weight.addRole(b, role);
+    Weight.addRole(b, code(ROLES, w.role, 'role'));
     Weight.addLayer(b, layer);
-    Weight.addDtype(b, dtype);
+    Weight.addDtype(b, code(DTYPES, w.dtype, 'dtype'));
     Weight.addDims(b, dims);
     Weight.addCount(b, BigInt(w.count));
     Weight.addRefittable(b, w.refittable);
@@ -196,7 +213,7 @@ function planLayout(plan: PlanContents): PlanLayout {
     return Weight.endWeight(b);
   });
   const networkLayers = plan.networkLayers.map((l) => {
-    const lw = l.weights.map((w) => LayerWeight.createLayerWeight(b, str(w.role), str(w.name)));
+    const lw = l.weights.map((w) => LayerWeight.createLayerWeight(b, code(ROLES, w.role, 'role'), str(w.name)));
     return FbNetworkLayer.createNetworkLayer(b, str(l.name), str(l.type), strVec(l.inputs), strVec(l.outputs), str(JSON.stringify(l.attributes)), vecOfOffsets(lw));
   });
   const engineLayers = plan.engineLayers.map((l) => FbEngineLayer.createEngineLayer(b, str(l.name), str(l.type), strVec(l.fusedFrom), strVec(l.inputs), strVec(l.outputs), strVec(l.weights)));
@@ -204,8 +221,8 @@ function planLayout(plan: PlanContents): PlanLayout {
     b,
     PLAN_FORMAT_VERSION,
     str(plan.tensorrtVersion),
-    strVec(plan.builderFlags),
-    strVec(plan.serializationFlags),
+    Header.createBuilderFlagsVector(b, plan.builderFlags.map((f) => code(BUILDER_FLAGS, f, 'builder flag'))),
+    Header.createSerializationFlagsVector(b, plan.serializationFlags.map((f) => code(SERIALIZATION_FLAGS, f, 'serialization flag'))),
     plan.refittable,
     plan.strippedBuild,
     plan.weightsExcluded,
@@ -221,7 +238,7 @@ function planLayout(plan: PlanContents): PlanLayout {
     vecOfOffsets(networkLayers),
     vecOfOffsets(engineLayers),
     vecOfOffsets(weights),
-    str(JSON.stringify(plan.fusionGroups)),
+    vecOfOffsets(plan.fusionGroups.map((g) => FusionGroup.createFusionGroup(b, strVec(g)))),
   );
   b.finish(root, IDENTIFIER);
   const fb = b.asUint8Array();
@@ -325,12 +342,16 @@ function decode(bb: flatbuffers.ByteBuffer, bytes: Uint8Array, dataStart: number
   const p = Plan.getRootAsPlan(bb);
   const h = p.header();
   if (!h) throw new InvalidPlanError('no header');
+  if (h.formatVersion() === 1) throw new InvalidPlanError('the plan is of format 1 (trt-refit 0.1, names stored as text); this version reads format 2: build the plan again');
   if (h.formatVersion() !== PLAN_FORMAT_VERSION) throw new InvalidPlanError(`format version ${h.formatVersion()} is not ${PLAN_FORMAT_VERSION}`);
   const dataLength = Number(h.dataLength());
   if (dataStart + dataLength !== dataEnd) throw new InvalidPlanError(`the data region is ${dataEnd - dataStart} bytes, the header says ${dataLength}`);
   const list = <T>(n: number, get: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => get(i));
   const s = (x: string | null) => x ?? '';
-  const tensor = (x: Tensor | null): TensorDesc => ({ name: s(x!.name()), dtype: s(x!.dtype()) as DataType, dims: list(x!.dimsLength(), (i) => dim(x!.dims(i))) });
+  const tensor = (x: Tensor | null): TensorDesc => {
+    if (x!.dimNamesLength() !== x!.dimsLength()) throw new InvalidPlanError(`tensor ${s(x!.name())}: dims and dim_names differ in length`);
+    return { name: s(x!.name()), dtype: named(DTYPES, x!.dtype(), 'dtype'), dims: list(x!.dimsLength(), (i): Dim => (x!.dims(i) === -1n && s(x!.dimNames(i)) ? s(x!.dimNames(i)) : Number(x!.dims(i)))) };
+  };
   const weights: PlanWeight[] = list(p.weightsLength(), (i) => {
     const w = p.weights(i)!;
     const name = s(w.name());
@@ -344,9 +365,9 @@ function decode(bb: flatbuffers.ByteBuffer, bytes: Uint8Array, dataStart: number
     }
     return {
       name,
-      role: s(w.role()) as WeightsRole,
+      role: named(ROLES, w.role(), `weight ${name}: role`),
       layer: s(w.layer()),
-      dtype: s(w.dtype()) as DataType,
+      dtype: named(DTYPES, w.dtype(), `weight ${name}: dtype`),
       dims: list(w.dimsLength(), (k) => Number(w.dims(k))),
       count: Number(w.count()),
       refittable: w.refittable(),
@@ -365,10 +386,12 @@ function decode(bb: flatbuffers.ByteBuffer, bytes: Uint8Array, dataStart: number
     if (checks.gaps) for (let i = dataStart + cursor; i < dataStart + off; i++) if (bytes[i] !== 0) throw new InvalidPlanError('non-zero bytes between weights: the plan is damaged');
     cursor = off + len;
   }
+  const groups = p.fusionGroupsLength();
+  for (const w of weights) if (w.fusionGroup < -1 || w.fusionGroup >= groups) throw new InvalidPlanError(`weight ${w.name}: fusion group ${w.fusionGroup} is out of range (${groups} groups)`);
   return {
     tensorrtVersion: s(h.tensorrtVersion()),
-    builderFlags: list(h.builderFlagsLength(), (i) => s(h.builderFlags(i))),
-    serializationFlags: list(h.serializationFlagsLength(), (i) => s(h.serializationFlags(i))),
+    builderFlags: list(h.builderFlagsLength(), (i) => named(BUILDER_FLAGS, h.builderFlags(i)!, 'builder flag')),
+    serializationFlags: list(h.serializationFlagsLength(), (i) => named(SERIALIZATION_FLAGS, h.serializationFlags(i)!, 'serialization flag')),
     refittable: h.refittable(),
     strippedBuild: h.strippedBuild(),
     weightsExcluded: h.weightsExcluded(),
@@ -384,7 +407,7 @@ function decode(bb: flatbuffers.ByteBuffer, bytes: Uint8Array, dataStart: number
         inputs: list(l.inputsLength(), (k) => s(l.inputs(k))),
         outputs: list(l.outputsLength(), (k) => s(l.outputs(k))),
         attributes: JSON.parse(s(l.attributesJson()) || '{}') as Record<string, AttributeValue>,
-        weights: list(l.weightsLength(), (k) => ({ role: s(l.weights(k)!.role()) as WeightsRole, name: s(l.weights(k)!.name()) })),
+        weights: list(l.weightsLength(), (k) => ({ role: named(ROLES, l.weights(k)!.role(), `layer ${s(l.name())}: role`), name: s(l.weights(k)!.name()) })),
       };
     }),
     engineLayers: list(p.engineLayersLength(), (i) => {
@@ -392,11 +415,11 @@ function decode(bb: flatbuffers.ByteBuffer, bytes: Uint8Array, dataStart: number
       return { name: s(l.name()), type: s(l.type()), fusedFrom: list(l.fusedFromLength(), (k) => s(l.fusedFrom(k))), inputs: list(l.inputsLength(), (k) => s(l.inputs(k))), outputs: list(l.outputsLength(), (k) => s(l.outputs(k))), weights: list(l.weightsLength(), (k) => s(l.weights(k))) };
     }),
     weights,
-    fusionGroups: JSON.parse(s(p.fusionGroupsJson()) || '[]') as string[][],
+    fusionGroups: list(p.fusionGroupsLength(), (i) => {
+      const g = p.fusionGroups(i)!;
+      return list(g.membersLength(), (k) => s(g.members(k)));
+    }),
   };
 }
 
-function dim(text: string | null): Dim {
-  const t = text ?? '';
-  return /^-?\d+$/.test(t) ? Number(t) : t;
-}
+

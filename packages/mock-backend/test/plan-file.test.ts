@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BuilderFlag, NetworkDefinition, TrtRefitErrorCode, hostBytes, resolveBuildMode } from '@trt-refit/core';
 import { importOnnxModel, openOnnxModel } from '@trt-refit/onnx';
 import { InvalidPlanError, isPlan, planEngine, readPlan, writePlan, type PlanContents } from '@trt-refit/mock-backend';
@@ -110,5 +110,47 @@ describe('plan files (flatbuffers)', () => {
   it('refuses things that are not plans', () => {
     expect(() => readPlan(new Uint8Array(100))).toThrow(/identifier TRTM missing/);
     expect(() => readPlan(new Uint8Array(3))).toThrow(/too short/);
+  });
+});
+
+describe('plan format 2: typed enums, fusion groups stored once', () => {
+  // A plan assembled by hand from the schema's generated code, with a valid trailer and checksum.
+  async function forged(formatVersion: number, dtype: number): Promise<Uint8Array> {
+    const flatbuffers = await import('flatbuffers');
+    const { Header } = await import('../src/generated/trt-refit/plan/header.js');
+    const { Plan } = await import('../src/generated/trt-refit/plan/plan.js');
+    const { Weight } = await import('../src/generated/trt-refit/plan/weight.js');
+    const { crc32 } = await import('node:zlib');
+    const b = new flatbuffers.Builder(256);
+    const name = b.createString('w');
+    Weight.startWeight(b);
+    Weight.addName(b, name);
+    Weight.addDtype(b, dtype);
+    Weight.addFusionGroup(b, -1);
+    const w = Weight.endWeight(b);
+    const weights = Plan.createWeightsVector(b, [w]);
+    const header = Header.createHeader(b, formatVersion, b.createString('10.16'), Header.createBuilderFlagsVector(b, []), Header.createSerializationFlagsVector(b, []), false, false, false, false, 0, 0n);
+    Plan.startPlan(b);
+    Plan.addHeader(b, header);
+    Plan.addWeights(b, weights);
+    b.finish(Plan.endPlan(b), 'TRTM');
+    const fb = b.asUint8Array();
+    const pad = Math.ceil(fb.length / 64) * 64;
+    const out = new Uint8Array(pad + 16);
+    out.set(fb);
+    out.set(Buffer.from('TRTMEND\0', 'latin1'), pad);
+    new DataView(out.buffer).setUint32(pad + 8, fb.length, true);
+    new DataView(out.buffer).setUint32(pad + 12, crc32(fb), true);
+    return out;
+  }
+  it('reads its own enums back; a plan of format 1 gets a clear error; an enum value out of range is refused', async () => {
+    expect(readPlan(await forged(2, 0)).weights[0]).toMatchObject({ name: 'w', dtype: 'FLOAT' });
+    expect(() => readPlan(forgedSync.v1!)).toThrow(/format 1 .*build the plan again/);
+    expect(() => readPlan(forgedSync.bad!)).toThrow(/weight w: dtype 200 is out of range/);
+  });
+  const forgedSync: { v1?: Uint8Array; bad?: Uint8Array } = {};
+  beforeAll(async () => {
+    forgedSync.v1 = await forged(1, 0);
+    forgedSync.bad = await forged(2, 200);
   });
 });

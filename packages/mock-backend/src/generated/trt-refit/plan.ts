@@ -5,10 +5,16 @@
 
 /* eslint-disable @typescript-eslint/no-unused-vars, @typescript-eslint/no-explicit-any, @typescript-eslint/no-non-null-assertion */
 
+export { BuilderFlagBit } from './plan/builder-flag-bit.js';
+export { DType } from './plan/dtype.js';
 export { EngineLayer } from './plan/engine-layer.js';
+export { FusionGroup } from './plan/fusion-group.js';
 export { Header } from './plan/header.js';
 export { LayerWeight } from './plan/layer-weight.js';
+export { LeanRuntime } from './plan/lean-runtime.js';
 export { NetworkLayer } from './plan/network-layer.js';
 export { Plan } from './plan/plan.js';
+export { Role } from './plan/role.js';
+export { SerializationFlagBit } from './plan/serialization-flag-bit.js';
 export { Tensor } from './plan/tensor.js';
 export { Weight } from './plan/weight.js';

@@ -7,6 +7,11 @@
 
 import * as flatbuffers from 'flatbuffers';
 
+import { BuilderFlagBit } from './builder-flag-bit.js';
+import { LeanRuntime } from './lean-runtime.js';
+import { SerializationFlagBit } from './serialization-flag-bit.js';
+
+
 export class Header {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -25,6 +30,9 @@ static getSizePrefixedRootAsHeader(bb:flatbuffers.ByteBuffer, obj?:Header):Heade
   return (obj || new Header()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
 }
 
+/**
+ * 2 since the enums; a plan of format 1 is refused with a message to rebuild it.
+ */
 formatVersion():number {
   const offset = this.bb!.__offset(this.bb_pos, 4);
   return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
@@ -37,11 +45,9 @@ tensorrtVersion(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
-builderFlags(index: number):string
-builderFlags(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
-builderFlags(index: number,optionalEncoding?:any):string|Uint8Array|null {
+builderFlags(index: number):BuilderFlagBit|null {
   const offset = this.bb!.__offset(this.bb_pos, 8);
-  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : null;
 }
 
 builderFlagsLength():number {
@@ -49,16 +55,24 @@ builderFlagsLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
-serializationFlags(index: number):string
-serializationFlags(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
-serializationFlags(index: number,optionalEncoding?:any):string|Uint8Array|null {
+builderFlagsArray():Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+serializationFlags(index: number):SerializationFlagBit|null {
   const offset = this.bb!.__offset(this.bb_pos, 10);
-  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : null;
 }
 
 serializationFlagsLength():number {
   const offset = this.bb!.__offset(this.bb_pos, 10);
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+serializationFlagsArray():Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
 refittable():boolean {
@@ -87,12 +101,9 @@ versionCompatible():boolean {
   return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
 }
 
-/**
- * 0: not version compatible, 1: lean runtime embedded, 2: lean runtime excluded.
- */
-leanRuntime():number {
+leanRuntime():LeanRuntime {
   const offset = this.bb!.__offset(this.bb_pos, 20);
-  return offset ? this.bb!.readUint8(this.bb_pos + offset) : 0;
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : LeanRuntime.NONE;
 }
 
 /**
@@ -119,32 +130,32 @@ static addBuilderFlags(builder:flatbuffers.Builder, builderFlagsOffset:flatbuffe
   builder.addFieldOffset(2, builderFlagsOffset, 0);
 }
 
-static createBuilderFlagsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
-  builder.startVector(4, data.length, 4);
+static createBuilderFlagsVector(builder:flatbuffers.Builder, data:BuilderFlagBit[]):flatbuffers.Offset {
+  builder.startVector(1, data.length, 1);
   for (let i = data.length - 1; i >= 0; i--) {
-    builder.addOffset(data[i]!);
+    builder.addInt8(data[i]!);
   }
   return builder.endVector();
 }
 
 static startBuilderFlagsVector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(4, numElems, 4);
+  builder.startVector(1, numElems, 1);
 }
 
 static addSerializationFlags(builder:flatbuffers.Builder, serializationFlagsOffset:flatbuffers.Offset) {
   builder.addFieldOffset(3, serializationFlagsOffset, 0);
 }
 
-static createSerializationFlagsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
-  builder.startVector(4, data.length, 4);
+static createSerializationFlagsVector(builder:flatbuffers.Builder, data:SerializationFlagBit[]):flatbuffers.Offset {
+  builder.startVector(1, data.length, 1);
   for (let i = data.length - 1; i >= 0; i--) {
-    builder.addOffset(data[i]!);
+    builder.addInt8(data[i]!);
   }
   return builder.endVector();
 }
 
 static startSerializationFlagsVector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(4, numElems, 4);
+  builder.startVector(1, numElems, 1);
 }
 
 static addRefittable(builder:flatbuffers.Builder, refittable:boolean) {
@@ -163,8 +174,8 @@ static addVersionCompatible(builder:flatbuffers.Builder, versionCompatible:boole
   builder.addFieldInt8(7, +versionCompatible, +false);
 }
 
-static addLeanRuntime(builder:flatbuffers.Builder, leanRuntime:number) {
-  builder.addFieldInt8(8, leanRuntime, 0);
+static addLeanRuntime(builder:flatbuffers.Builder, leanRuntime:LeanRuntime) {
+  builder.addFieldInt8(8, leanRuntime, LeanRuntime.NONE);
 }
 
 static addDataLength(builder:flatbuffers.Builder, dataLength:bigint) {
@@ -176,7 +187,7 @@ static endHeader(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createHeader(builder:flatbuffers.Builder, formatVersion:number, tensorrtVersionOffset:flatbuffers.Offset, builderFlagsOffset:flatbuffers.Offset, serializationFlagsOffset:flatbuffers.Offset, refittable:boolean, strippedBuild:boolean, weightsExcluded:boolean, versionCompatible:boolean, leanRuntime:number, dataLength:bigint):flatbuffers.Offset {
+static createHeader(builder:flatbuffers.Builder, formatVersion:number, tensorrtVersionOffset:flatbuffers.Offset, builderFlagsOffset:flatbuffers.Offset, serializationFlagsOffset:flatbuffers.Offset, refittable:boolean, strippedBuild:boolean, weightsExcluded:boolean, versionCompatible:boolean, leanRuntime:LeanRuntime, dataLength:bigint):flatbuffers.Offset {
   Header.startHeader(builder);
   Header.addFormatVersion(builder, formatVersion);
   Header.addTensorrtVersion(builder, tensorrtVersionOffset);

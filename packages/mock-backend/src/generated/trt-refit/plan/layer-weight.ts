@@ -7,6 +7,9 @@
 
 import * as flatbuffers from 'flatbuffers';
 
+import { Role } from './role.js';
+
+
 export class LayerWeight {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -25,11 +28,9 @@ static getSizePrefixedRootAsLayerWeight(bb:flatbuffers.ByteBuffer, obj?:LayerWei
   return (obj || new LayerWeight()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
 }
 
-role():string|null
-role(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
-role(optionalEncoding?:any):string|Uint8Array|null {
+role():Role {
   const offset = this.bb!.__offset(this.bb_pos, 4);
-  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : Role.KERNEL;
 }
 
 name():string|null
@@ -43,8 +44,8 @@ static startLayerWeight(builder:flatbuffers.Builder) {
   builder.startObject(2);
 }
 
-static addRole(builder:flatbuffers.Builder, roleOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(0, roleOffset, 0);
+static addRole(builder:flatbuffers.Builder, role:Role) {
+  builder.addFieldInt8(0, role, Role.KERNEL);
 }
 
 static addName(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset) {
@@ -56,9 +57,9 @@ static endLayerWeight(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createLayerWeight(builder:flatbuffers.Builder, roleOffset:flatbuffers.Offset, nameOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createLayerWeight(builder:flatbuffers.Builder, role:Role, nameOffset:flatbuffers.Offset):flatbuffers.Offset {
   LayerWeight.startLayerWeight(builder);
-  LayerWeight.addRole(builder, roleOffset);
+  LayerWeight.addRole(builder, role);
   LayerWeight.addName(builder, nameOffset);
   return LayerWeight.endLayerWeight(builder);
 }

@@ -8,6 +8,7 @@
 import * as flatbuffers from 'flatbuffers';
 
 import { EngineLayer } from './engine-layer.js';
+import { FusionGroup } from './fusion-group.js';
 import { Header } from './header.js';
 import { NetworkLayer } from './network-layer.js';
 import { Tensor } from './tensor.js';
@@ -91,11 +92,14 @@ weightsLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
-fusionGroupsJson():string|null
-fusionGroupsJson(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
-fusionGroupsJson(optionalEncoding?:any):string|Uint8Array|null {
+fusionGroups(index: number, obj?:FusionGroup):FusionGroup|null {
   const offset = this.bb!.__offset(this.bb_pos, 16);
-  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+  return offset ? (obj || new FusionGroup()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+fusionGroupsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
 static startPlan(builder:flatbuffers.Builder) {
@@ -186,8 +190,20 @@ static startWeightsVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
-static addFusionGroupsJson(builder:flatbuffers.Builder, fusionGroupsJsonOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(6, fusionGroupsJsonOffset, 0);
+static addFusionGroups(builder:flatbuffers.Builder, fusionGroupsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(6, fusionGroupsOffset, 0);
+}
+
+static createFusionGroupsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startFusionGroupsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
 }
 
 static endPlan(builder:flatbuffers.Builder):flatbuffers.Offset {
@@ -203,7 +219,7 @@ static finishSizePrefixedPlanBuffer(builder:flatbuffers.Builder, offset:flatbuff
   builder.finish(offset, 'TRTM', true);
 }
 
-static createPlan(builder:flatbuffers.Builder, headerOffset:flatbuffers.Offset, inputsOffset:flatbuffers.Offset, outputsOffset:flatbuffers.Offset, networkLayersOffset:flatbuffers.Offset, engineLayersOffset:flatbuffers.Offset, weightsOffset:flatbuffers.Offset, fusionGroupsJsonOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createPlan(builder:flatbuffers.Builder, headerOffset:flatbuffers.Offset, inputsOffset:flatbuffers.Offset, outputsOffset:flatbuffers.Offset, networkLayersOffset:flatbuffers.Offset, engineLayersOffset:flatbuffers.Offset, weightsOffset:flatbuffers.Offset, fusionGroupsOffset:flatbuffers.Offset):flatbuffers.Offset {
   Plan.startPlan(builder);
   Plan.addHeader(builder, headerOffset);
   Plan.addInputs(builder, inputsOffset);
@@ -211,7 +227,7 @@ static createPlan(builder:flatbuffers.Builder, headerOffset:flatbuffers.Offset, 
   Plan.addNetworkLayers(builder, networkLayersOffset);
   Plan.addEngineLayers(builder, engineLayersOffset);
   Plan.addWeights(builder, weightsOffset);
-  Plan.addFusionGroupsJson(builder, fusionGroupsJsonOffset);
+  Plan.addFusionGroups(builder, fusionGroupsOffset);
   return Plan.endPlan(builder);
 }
 }

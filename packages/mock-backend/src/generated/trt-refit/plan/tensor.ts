@@ -7,6 +7,9 @@
 
 import * as flatbuffers from 'flatbuffers';
 
+import { DType } from './dtype.js';
+
+
 export class Tensor {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -32,21 +35,17 @@ name(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
-dtype():string|null
-dtype(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
-dtype(optionalEncoding?:any):string|Uint8Array|null {
+dtype():DType {
   const offset = this.bb!.__offset(this.bb_pos, 6);
-  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : DType.FLOAT;
 }
 
 /**
- * Sizes as decimal strings, or names for dynamic dimensions.
+ * Sizes; -1 where the dimension is dynamic (its name, if any, in dim_names).
  */
-dims(index: number):string
-dims(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
-dims(index: number,optionalEncoding?:any):string|Uint8Array|null {
+dims(index: number):bigint|null {
   const offset = this.bb!.__offset(this.bb_pos, 8);
-  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+  return offset ? this.bb!.readInt64(this.bb!.__vector(this.bb_pos + offset) + index * 8) : BigInt(0);
 }
 
 dimsLength():number {
@@ -54,23 +53,54 @@ dimsLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+/**
+ * One per dimension: the name of a dynamic dimension, "" otherwise.
+ */
+dimNames(index: number):string
+dimNames(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
+dimNames(index: number,optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+}
+
+dimNamesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startTensor(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(4);
 }
 
 static addName(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset) {
   builder.addFieldOffset(0, nameOffset, 0);
 }
 
-static addDtype(builder:flatbuffers.Builder, dtypeOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(1, dtypeOffset, 0);
+static addDtype(builder:flatbuffers.Builder, dtype:DType) {
+  builder.addFieldInt8(1, dtype, DType.FLOAT);
 }
 
 static addDims(builder:flatbuffers.Builder, dimsOffset:flatbuffers.Offset) {
   builder.addFieldOffset(2, dimsOffset, 0);
 }
 
-static createDimsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+static createDimsVector(builder:flatbuffers.Builder, data:bigint[]):flatbuffers.Offset {
+  builder.startVector(8, data.length, 8);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt64(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startDimsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(8, numElems, 8);
+}
+
+static addDimNames(builder:flatbuffers.Builder, dimNamesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, dimNamesOffset, 0);
+}
+
+static createDimNamesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
   builder.startVector(4, data.length, 4);
   for (let i = data.length - 1; i >= 0; i--) {
     builder.addOffset(data[i]!);
@@ -78,7 +108,7 @@ static createDimsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):
   return builder.endVector();
 }
 
-static startDimsVector(builder:flatbuffers.Builder, numElems:number) {
+static startDimNamesVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
@@ -87,11 +117,12 @@ static endTensor(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createTensor(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset, dtypeOffset:flatbuffers.Offset, dimsOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createTensor(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset, dtype:DType, dimsOffset:flatbuffers.Offset, dimNamesOffset:flatbuffers.Offset):flatbuffers.Offset {
   Tensor.startTensor(builder);
   Tensor.addName(builder, nameOffset);
-  Tensor.addDtype(builder, dtypeOffset);
+  Tensor.addDtype(builder, dtype);
   Tensor.addDims(builder, dimsOffset);
+  Tensor.addDimNames(builder, dimNamesOffset);
   return Tensor.endTensor(builder);
 }
 }

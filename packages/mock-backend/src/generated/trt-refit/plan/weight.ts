@@ -7,6 +7,10 @@
 
 import * as flatbuffers from 'flatbuffers';
 
+import { DType } from './dtype.js';
+import { Role } from './role.js';
+
+
 export class Weight {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -32,11 +36,9 @@ name(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
-role():string|null
-role(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
-role(optionalEncoding?:any):string|Uint8Array|null {
+role():Role {
   const offset = this.bb!.__offset(this.bb_pos, 6);
-  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : Role.KERNEL;
 }
 
 layer():string|null
@@ -46,11 +48,9 @@ layer(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
-dtype():string|null
-dtype(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
-dtype(optionalEncoding?:any):string|Uint8Array|null {
+dtype():DType {
   const offset = this.bb!.__offset(this.bb_pos, 10);
-  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : DType.FLOAT;
 }
 
 dims(index: number):bigint|null {
@@ -132,16 +132,16 @@ static addName(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset) {
   builder.addFieldOffset(0, nameOffset, 0);
 }
 
-static addRole(builder:flatbuffers.Builder, roleOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(1, roleOffset, 0);
+static addRole(builder:flatbuffers.Builder, role:Role) {
+  builder.addFieldInt8(1, role, Role.KERNEL);
 }
 
 static addLayer(builder:flatbuffers.Builder, layerOffset:flatbuffers.Offset) {
   builder.addFieldOffset(2, layerOffset, 0);
 }
 
-static addDtype(builder:flatbuffers.Builder, dtypeOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(3, dtypeOffset, 0);
+static addDtype(builder:flatbuffers.Builder, dtype:DType) {
+  builder.addFieldInt8(3, dtype, DType.FLOAT);
 }
 
 static addDims(builder:flatbuffers.Builder, dimsOffset:flatbuffers.Offset) {
@@ -213,12 +213,12 @@ static endWeight(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createWeight(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset, roleOffset:flatbuffers.Offset, layerOffset:flatbuffers.Offset, dtypeOffset:flatbuffers.Offset, dimsOffset:flatbuffers.Offset, count:bigint, refittable:boolean, fusionGroup:number, stripped:boolean, contentHashOffset:flatbuffers.Offset, present:boolean, offset:bigint, length:bigint, crc32:number):flatbuffers.Offset {
+static createWeight(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset, role:Role, layerOffset:flatbuffers.Offset, dtype:DType, dimsOffset:flatbuffers.Offset, count:bigint, refittable:boolean, fusionGroup:number, stripped:boolean, contentHashOffset:flatbuffers.Offset, present:boolean, offset:bigint, length:bigint, crc32:number):flatbuffers.Offset {
   Weight.startWeight(builder);
   Weight.addName(builder, nameOffset);
-  Weight.addRole(builder, roleOffset);
+  Weight.addRole(builder, role);
   Weight.addLayer(builder, layerOffset);
-  Weight.addDtype(builder, dtypeOffset);
+  Weight.addDtype(builder, dtype);
   Weight.addDims(builder, dimsOffset);
   Weight.addCount(builder, count);
   Weight.addRefittable(builder, refittable);
