@@ -58,6 +58,21 @@ export interface Backend {
   createOnnxParser(network: NetworkDefinition, logger?: Logger): OnnxParser;
   /** `nvonnxparser::createParserRefitter(refitter, logger)`. */
   createParserRefitter(refitter: Refitter, logger?: Logger): ParserRefitter;
+  /**
+   * Reads this backend's plan files without deserializing them, where its format allows (the mock's flatbuffers
+   * plans); undefined where plans are opaque (TensorRT's). Used by `trt-refit inspect` and `diff`.
+   */
+  readonly planReader?: PlanReader;
+}
+
+/** What a backend can tell of its plan files without deserializing them (an optional {@link Backend} capability). */
+export interface PlanReader {
+  /** True when the first bytes of a file are this backend's plan. */
+  isPlan(head: Uint8Array): boolean;
+  /** The plan's facts (format, version, flags, refittability, weights, layers), verified first. */
+  describe(plan: Uint8Array): object;
+  /** The weights a plan carries: name, type, shape, and their bytes (null where stripped). */
+  weights(plan: Uint8Array): { readonly name: string; readonly dtype: DataType; readonly dims: readonly number[]; readonly data: Uint8Array | null }[];
 }
 
 /** `nvinfer1::IBuilder`. */

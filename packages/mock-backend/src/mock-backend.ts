@@ -21,6 +21,8 @@ import { MockBuilder } from './mock-builder.js';
 import { MockEngine } from './mock-engine.js';
 import { MockRefitter } from './mock-refitter.js';
 import { MockRuntime } from './mock-runtime.js';
+import { inspectPlan } from './inspect-plan.js';
+import { isPlan, readPlan } from './plan-file.js';
 
 /** Options of {@link createMockBackend}. */
 export interface MockBackendOptions {
@@ -55,5 +57,10 @@ export function createMockBackend(options: MockBackendOptions = {}): Backend {
     createOnnxParser: (network: NetworkDefinition, logger?: Logger): OnnxParser => new TsOnnxParser(network, logger),
     createParserRefitter: (refitter: Refitter, logger: Logger = silentLogger): ParserRefitter =>
       new OnnxParserRefitter(refitter, logger, { tensorrtVersion: version }),
+    planReader: {
+      isPlan,
+      describe: inspectPlan,
+      weights: (plan: Uint8Array) => readPlan(plan).weights.map((w) => ({ name: w.name, dtype: w.dtype, dims: w.dims, data: w.data })),
+    },
   });
 }

@@ -5,7 +5,7 @@ import { ONNX_DTYPES, importOnnxModel, onnxTypeOf, openOnnxModel, openSafetensor
 import { selectBackend } from '../backend.js';
 import { ExitCode, readInputFile, type CliIo } from '../io.js';
 import type { CommandModule } from '../program.js';
-import { sniff } from '../source-kind.js';
+import { defaultPlanReader, sniff } from '../source-kind.js';
 import { SAFETENSORS_TO_ONNX } from './inspect.js';
 
 interface Entry {
@@ -24,11 +24,11 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
  * the weights it carries (stripped ones have no data to compare).
  */
 async function weightsOf(path: string, engineNames: boolean): Promise<Map<string, Entry>> {
-  const kind = await sniff(path);
+  const reader = await defaultPlanReader();
+  const kind = await sniff(path, reader);
   const out = new Map<string, Entry>();
-  if (kind === 'plan') {
-    const { readPlan } = await import('@trt-refit/mock-backend');
-    for (const w of readPlan(await readInputFile(path)).weights) out.set(w.name, { dtype: onnxName(w.dtype), dims: w.dims, bytes: w.data?.byteLength ?? 0, sha256: w.data ? sha(w.data) : null });
+  if (kind === 'plan' && reader) {
+    for (const w of reader.weights(await readInputFile(path))) out.set(w.name, { dtype: onnxName(w.dtype), dims: w.dims, bytes: w.data?.byteLength ?? 0, sha256: w.data ? sha(w.data) : null });
     return out;
   }
   if (kind === 'safetensors') {

@@ -6,7 +6,7 @@ import { CliError, ExitCode, progressBar, readInputFile, type CliIo } from '../i
 import { selectBackend } from '../backend.js';
 import { deserializePlanFile, type DeserializeOptions } from '../plan-io.js';
 import type { CommandModule } from '../program.js';
-import { sniff } from '../source-kind.js';
+import { defaultPlanReader, sniff } from '../source-kind.js';
 
 /** One weight as `inspect --json` prints it. */
 export interface InspectedWeight {
@@ -51,11 +51,9 @@ export function weightSha256(dtype: string, count: number, bytes: Uint8Array): s
 
 /** The `inspect --json` object of an ONNX, safetensors or (mock) plan file. */
 export async function inspectWeightsFile(path: string, options: { hash?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<object> {
-  const kind = await sniff(path);
-  if (kind === 'plan') {
-    const { inspectPlan } = await import('@trt-refit/mock-backend');
-    return inspectPlan(await readInputFile(path));
-  }
+  const reader = await defaultPlanReader();
+  const kind = await sniff(path, reader);
+  if (kind === 'plan' && reader) return reader.describe(await readInputFile(path));
   if (kind === 'safetensors') {
     const st = await openSafetensors(path);
     const weights: InspectedWeight[] = [];
