@@ -31,35 +31,10 @@ const f32 = (...v: number[]) => new Uint8Array(new Float32Array(v).buffer);
 const wave = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed * 7 + i * 0.37));
 
 /**
- * ConstantOfShape first, then Conv -> BatchNormalization, a DOUBLE scale and a Constant: every transform a parser
- * refit has. Nodes are unnamed (layers are `node_of_<output>`).
+ * fixtures/cosconvbn (scripts/make-cosconvbn-fixture.ts): ConstantOfShape first, then Conv -> BatchNormalization, a
+ * DOUBLE scale and a Constant: every transform a parser refit has; nodes unnamed (layers are `node_of_<output>`).
  */
-function cosConvBn(seed = 1): Uint8Array {
-  return writeOnnxModel({
-    inputs: [{ name: 'x', elemType: 1, dims: [1, 2, 4, 4] }],
-    outputs: [{ name: 'out', elemType: 1, dims: [1, 3, 4, 4] }],
-    nodes: [
-      { opType: 'ConstantOfShape', name: '', inputs: ['shape'], outputs: ['c0'], attributes: { value: { tensor: { name: 'v', dataType: 1, dims: [1], raw: f32(0.25) } } } },
-      { opType: 'Add', name: '', inputs: ['x', 'c0'], outputs: ['x1'] },
-      { opType: 'Conv', name: '', inputs: ['x1', 'W', 'B'], outputs: ['y'], attributes: { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } } },
-      { opType: 'BatchNormalization', name: '', inputs: ['y', 'g', 'b', 'm', 'v'], outputs: ['z'], attributes: { epsilon: { float: 1e-3 } } },
-      { opType: 'Cast', name: '', inputs: ['dscale'], outputs: ['ds32'], attributes: { to: { int: 1 } } },
-      { opType: 'Mul', name: '', inputs: ['z', 'ds32'], outputs: ['z2'] },
-      { opType: 'Constant', name: '', inputs: [], outputs: ['k'], attributes: { value_float: { float: 0.5 } } },
-      { opType: 'Add', name: '', inputs: ['z2', 'k'], outputs: ['out'] },
-    ],
-    initializers: [
-      { name: 'shape', dataType: 7, dims: [4], raw: new Uint8Array(new BigInt64Array([1n, 2n, 4n, 4n]).buffer) },
-      { name: 'W', dataType: 1, dims: [3, 2, 3, 3], raw: f32(...wave(54, seed)) },
-      { name: 'B', dataType: 1, dims: [3], raw: f32(...wave(3, seed + 1)) },
-      { name: 'g', dataType: 1, dims: [3], raw: f32(1, 1.5, 0.5) },
-      { name: 'b', dataType: 1, dims: [3], raw: f32(0.1, -0.2, 0.3 * seed) },
-      { name: 'm', dataType: 1, dims: [3], raw: f32(0.05, 0.1, -0.1) },
-      { name: 'v', dataType: 1, dims: [3], raw: f32(1, 0.5, 2) },
-      { name: 'dscale', dataType: 11, dims: [1], raw: new Uint8Array(new Float64Array([1.25]).buffer) },
-    ],
-  }).model;
-}
+const cosConvBn = (seed: 1 | 2 = 1): Uint8Array => new Uint8Array(readFileSync(fixture(`cosconvbn/cosconvbn_${seed === 1 ? 'a' : 'b'}.onnx`)));
 
 async function build(backend: Backend, model: Uint8Array | string, flags: BuilderFlag[], logger?: MemoryLogger, prepare?: (n: NetworkDefinition) => void): Promise<Uint8Array> {
   const builder = backend.createBuilder(logger);
