@@ -39,16 +39,19 @@ Napi::Value Runtime::DeserializeCudaEngine(Napi::CallbackInfo const& info) {
   TRT_REFIT_RANGE_CHECK(plan.length > 0, env, "plan is empty");
   auto runtime = handle_;
   auto engine = std::make_shared<ICudaEngine*>(nullptr);
+  auto const planBytes = static_cast<int64_t>(plan.length);
   auto* w = new PromiseWorker(
       env, "trt-refit:deserializeCudaEngine",
       [runtime, plan, engine] {
         *engine = runtime->get()->deserializeCudaEngine(plan.data, plan.length);
         if (!*engine) throw NativeFailure{kCodeInvalidPlan, "TensorRT could not deserialize the plan (see the logged errors)"};
       },
-      [runtime, engine](Napi::Env e) -> Napi::Value {
+      [runtime, engine, planBytes](Napi::Env e) -> Napi::Value {
         ICudaEngine* raw = *engine;
         *engine = nullptr;
-        return Engine::Create(e, MakeHandle(raw, {runtime}));
+        Napi::Object wrap = Engine::Create(e, MakeHandle(raw, {runtime}));
+        Engine::Unwrap(wrap)->ReportExternalMemory(e, planBytes);
+        return wrap;
       },
       {info[0]}, {&runtime->busy}, {runtime});
   return PromiseWorker::Run(w);
@@ -118,6 +121,21 @@ void Engine::Init(Napi::Env env, AddonData& data) {
                                        InstanceMethod<&Engine::CreateExecutionContext>("createExecutionContext"),
                                        InstanceMethod<&Engine::SetErrorRecorder>("setErrorRecorder"),
                                    })));
+}
+
+void Engine::ReportExternalMemory(Napi::Env env, int64_t bytes) {
+  Napi::MemoryManagement::AdjustExternalMemory(env, bytes - externalBytes_);
+  externalBytes_ = bytes;
+}
+
+Napi::Value Engine::Dispose(Napi::CallbackInfo const& info) {
+  ReportExternalMemory(info.Env(), 0);
+  return TrtWrap::Dispose(info);
+}
+
+void Engine::Finalize(Napi::Env env) {
+  if (externalBytes_ != 0) Napi::MemoryManagement::AdjustExternalMemory(env, -externalBytes_);
+  externalBytes_ = 0;
 }
 
 Napi::Value Engine::IsRefittable(Napi::CallbackInfo const& info) {
@@ -263,6 +281,23 @@ void ExecutionContext::Init(Napi::Env env, AddonData& data) {
 
 ExecutionContext::~ExecutionContext() { ReleaseDeviceMemory(); }
 
+void ExecutionContext::EnsureArena(size_t total) {
+  CudaApi& cuda = CudaApi::Get();
+  int device = 0;
+  CheckCuda(cuda.cudaGetDevice(&device), "cudaGetDevice");
+  if (arenaSize_ >= total && arenaDevice_ == device) return;
+  if (arena_) {
+    cuda.cudaSetDevice(arenaDevice_);
+    cuda.cudaFree(arena_);
+    arena_ = nullptr;
+    arenaSize_ = 0;
+  }
+  CheckCuda(cuda.cudaSetDevice(device), "cudaSetDevice");
+  CheckCuda(cuda.cudaMalloc(&arena_, total), "cudaMalloc (execution I/O)");
+  arenaSize_ = total;
+  arenaDevice_ = device;
+}
+
 void ExecutionContext::ReleaseDeviceMemory() noexcept {
   CudaApi& cuda = CudaApi::Get();
   if (!cuda.loaded()) return;
@@ -302,26 +337,13 @@ struct IoTensor {
 };
 
 size_t AlignUp(size_t n) { return (n + 255) & ~size_t{255}; }
-}  // namespace
 
-// execute([{ name, data, dims }], stream | null): Promise<[{ name, dtype, dims, data: ArrayBuffer }]>. Inputs are
-// copied to device memory, enqueueV3 runs on the stream (a private one when null), outputs come back through a
-// pinned staging block when they fit in one.
-Napi::Value ExecutionContext::Execute(Napi::CallbackInfo const& info) {
-  Napi::Env env = info.Env();
-  IExecutionContext& ctx = Live(env);
-  if (running_) throw CodedError(env, kCodeInvalidState, "ExecutionContext is already executing; await the previous execute()");
-  if (!engine_ || engine_->busy.load() > 0) {
-    throw CodedError(env, kCodeInvalidState, "the engine is being refitted; await the refit before executing");
-  }
-  ICudaEngine& engine = *engine_->get();
-  CudaApi& cuda = CudaApi::Get();
-  if (!cuda.loaded()) throw CodedError(env, kCodeUnavailable, "the CUDA runtime is not loaded");
-  TRT_REFIT_TYPE_CHECK(info[0].IsArray(), env, "inputs must be an array of { name, data, dims }");
-
+// The engine's I/O for one execute(): each given input checked against the engine (name, shape set in the context,
+// byte length), then every output with the shape the context infers from them.
+std::vector<IoTensor> CollectBindings(Napi::Env env, IExecutionContext& ctx, ICudaEngine& engine, Napi::Value value) {
   std::vector<IoTensor> io;
   std::set<std::string> given;
-  Napi::Array inputs = info[0].As<Napi::Array>();
+  Napi::Array inputs = value.As<Napi::Array>();
   for (uint32_t i = 0; i < inputs.Length(); ++i) {
     Napi::Value v = inputs.Get(i);
     TRT_REFIT_TYPE_CHECK(v.IsObject(), env, "inputs[", i, "] must be an object");
@@ -375,6 +397,28 @@ Napi::Value ExecutionContext::Execute(Napi::CallbackInfo const& info) {
     io.push_back(std::move(t));
   }
 
+  return io;
+}
+
+}  // namespace
+
+// execute([{ name, data, dims }], stream | null): Promise<[{ name, dtype, dims, data: ArrayBuffer }]>. Inputs are
+// copied to device memory, enqueueV3 runs on the stream (a private one when null), outputs come back through a
+// pinned staging block when they fit in one.
+Napi::Value ExecutionContext::Execute(Napi::CallbackInfo const& info) {
+  Napi::Env env = info.Env();
+  IExecutionContext& ctx = Live(env);
+  if (running_) throw CodedError(env, kCodeInvalidState, "ExecutionContext is already executing; await the previous execute()");
+  if (!engine_ || engine_->busy.load() > 0) {
+    throw CodedError(env, kCodeInvalidState, "the engine is being refitted; await the refit before executing");
+  }
+  ICudaEngine& engine = *engine_->get();
+  CudaApi& cuda = CudaApi::Get();
+  if (!cuda.loaded()) throw CodedError(env, kCodeUnavailable, "the CUDA runtime is not loaded");
+  TRT_REFIT_TYPE_CHECK(info[0].IsArray(), env, "inputs must be an array of { name, data, dims }");
+
+  std::vector<IoTensor> io = CollectBindings(env, ctx, engine, info[0]);
+
   size_t total = 0;
   for (auto& t : io) {
     t.offset = total;
@@ -382,20 +426,7 @@ Napi::Value ExecutionContext::Execute(Napi::CallbackInfo const& info) {
   }
 
   return Guarded(env, [&]() -> Napi::Value {
-    int device = 0;
-    CheckCuda(cuda.cudaGetDevice(&device), "cudaGetDevice");
-    if (arenaSize_ < total || arenaDevice_ != device) {
-      if (arena_) {
-        cuda.cudaSetDevice(arenaDevice_);
-        cuda.cudaFree(arena_);
-        arena_ = nullptr;
-        arenaSize_ = 0;
-      }
-      CheckCuda(cuda.cudaSetDevice(device), "cudaSetDevice");
-      CheckCuda(cuda.cudaMalloc(&arena_, total), "cudaMalloc (execution I/O)");
-      arenaSize_ = total;
-      arenaDevice_ = device;
-    }
+    EnsureArena(total);
     cudaStream_t stream = nullptr;
     if (info.Length() > 1 && !info[1].IsNull() && !info[1].IsUndefined()) {
       stream = CudaStream::From(env, info[1], "stream").handle();

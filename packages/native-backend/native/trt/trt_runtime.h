@@ -26,6 +26,13 @@ class Engine : public TrtWrap<Engine, nvinfer1::ICudaEngine> {
   static void Init(Napi::Env env, AddonData& data);
   using TrtWrap::TrtWrap;
 
+  // Tells V8's GC the engine holds about `bytes` of native memory (its plan's size), so that unreferenced engines
+  // are collected under memory pressure; given back on dispose() or finalization.
+  void ReportExternalMemory(Napi::Env env, int64_t bytes);
+  Napi::Value Dispose(Napi::CallbackInfo const& info);
+  Napi::Value GetDisposed(Napi::CallbackInfo const& info) { return TrtWrap::GetDisposed(info); }
+  void Finalize(Napi::Env env) override;
+
  private:
   Napi::Value IsRefittable(Napi::CallbackInfo const& info);
   Napi::Value CreateSerializationConfig(Napi::CallbackInfo const& info);
@@ -37,6 +44,8 @@ class Engine : public TrtWrap<Engine, nvinfer1::ICudaEngine> {
   Napi::Value GetIOTensors(Napi::CallbackInfo const& info);
   Napi::Value CreateExecutionContext(Napi::CallbackInfo const& info);
   Napi::Value SetErrorRecorder(Napi::CallbackInfo const& info);
+
+  int64_t externalBytes_ = 0;
 };
 
 class SerializationConfig : public TrtWrap<SerializationConfig, nvinfer1::ISerializationConfig> {
@@ -66,6 +75,8 @@ class ExecutionContext : public TrtWrap<ExecutionContext, nvinfer1::IExecutionCo
 
  private:
   Napi::Value Execute(Napi::CallbackInfo const& info);
+  // Device memory for `total` bytes of I/O on the current device (reused while large enough).
+  void EnsureArena(size_t total);
   void ReleaseDeviceMemory() noexcept;
 
   std::shared_ptr<TrtHandle<nvinfer1::ICudaEngine>> engine_;
