@@ -32,35 +32,24 @@ function failure(name: string, module: string, e: unknown): DoctorBackend {
   };
 }
 
-/** The mock backend: available whenever its package provides createMockBackend. Imported lazily. */
+/** The mock backend: available whenever its package is installed. Imported lazily (a typed import). */
 async function probeMock(): Promise<DoctorBackend> {
-  const module = '@trt-refit/mock-backend';
   try {
-    const mod = (await import(module)) as Record<string, unknown>;
-    const create = mod.createMockBackend;
-    if (typeof create !== 'function') {
-      return { name: 'mock', available: false, version: null, reasons: [{ cause: `${module} does not provide createMockBackend() in this build`, fix: 'update the workspace' }] };
-    }
-    const backend = (await (create as () => unknown)()) as { tensorrtVersion?: unknown };
-    return { name: 'mock', available: true, version: typeof backend.tensorrtVersion === 'string' ? backend.tensorrtVersion : null, reasons: [] };
+    const { createMockBackend } = await import('@trt-refit/mock-backend');
+    return { name: 'mock', available: true, version: createMockBackend().tensorrtVersion, reasons: [] };
   } catch (e) {
-    return failure('mock', module, e);
+    return failure('mock', '@trt-refit/mock-backend', e);
   }
 }
 
 /** The native backend, probed without loading TensorRT objects. Imported lazily so doctor never needs the addon. */
 async function probeNative(env: NodeJS.ProcessEnv): Promise<DoctorBackend> {
-  const module = '@trt-refit/native-backend';
   try {
-    const mod = (await import(module)) as Record<string, unknown>;
-    const probe = mod.probeNativeBackend;
-    if (typeof probe !== 'function') {
-      return { name: 'native', available: false, version: null, reasons: [{ cause: `${module} does not provide probeNativeBackend() in this build`, fix: 'update the workspace' }] };
-    }
-    const r = (probe as (o: { env: NodeJS.ProcessEnv }) => DoctorBackend)({ env });
+    const { probeNativeBackend } = await import('@trt-refit/native-backend');
+    const r = probeNativeBackend({ env });
     return { name: 'native', available: r.available, version: r.version, reasons: r.reasons.map(({ cause, fix }) => ({ cause, fix })) };
   } catch (e) {
-    return failure('native', module, e);
+    return failure('native', '@trt-refit/native-backend', e);
   }
 }
 
