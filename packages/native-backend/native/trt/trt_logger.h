@@ -95,21 +95,7 @@ class LogSink : public Napi::ObjectWrap<LogSink> {
   NativeLogger* logger_ = nullptr;
 };
 
-// JS class ErrorRecorderBridge: new ErrorRecorderBridge(notify, capacity). drain() -> [code, description][].
-class ErrorRecorderBridge : public Napi::ObjectWrap<ErrorRecorderBridge> {
- public:
-  static void Init(Napi::Env env, AddonData& data);
-  // nullptr for JS null/undefined.
-  static std::shared_ptr<NativeErrorRecorder> From(Napi::Env env, Napi::Value v, char const* parameter);
-  explicit ErrorRecorderBridge(Napi::CallbackInfo const& info);
-  ~ErrorRecorderBridge() override;
-
- private:
-  Napi::Value Drain(Napi::CallbackInfo const& info);
-  Napi::Value Clear(Napi::CallbackInfo const& info);
-  Napi::Value Close(Napi::CallbackInfo const& info);
-  std::shared_ptr<DrainQueue> queue_;
-  std::shared_ptr<NativeErrorRecorder> recorder_;
-};
-
 }  // namespace trt_refit
+
+// The classes split out of this header, so that its includers still see them.
+#include "trt/trt_error_recorder_bridge.h"

@@ -12,6 +12,7 @@ namespace trt_refit {
 using nvinfer1::IRefitter;
 using nvinfer1::Weights;
 
+
 namespace {
 
 int32_t IntArg(Napi::Env env, Napi::Value v, char const* parameter, int32_t lo, int32_t hi) {
@@ -51,20 +52,6 @@ Weights WeightsArg(Napi::Env env, Napi::CallbackInfo const& info, size_t first, 
   return Weights{type, ptr, count};
 }
 
-Napi::Value ParserErrorToJs(Napi::Env env, nvonnxparser::IParserError const* e) {
-  if (!e) return env.Undefined();
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("code", static_cast<int32_t>(e->code()));
-  o.Set("desc", e->desc() ? e->desc() : "");
-  o.Set("file", e->file() ? e->file() : "");
-  o.Set("line", e->line());
-  o.Set("func", e->func() ? e->func() : "");
-  o.Set("node", e->node());
-  o.Set("nodeName", e->nodeName() ? e->nodeName() : "");
-  o.Set("nodeOperator", e->nodeOperator() ? e->nodeOperator() : "");
-  return o;
-}
-
 template <typename Fill>
 std::vector<char const*> TwoCall(Fill fill) {
   int32_t n = fill(0, nullptr);
@@ -75,7 +62,6 @@ std::vector<char const*> TwoCall(Fill fill) {
   }
   return names;
 }
-
 }  // namespace
 
 // --------------------------------------------------------------------------------------------------- Refitter
@@ -288,180 +274,6 @@ Napi::Value Refitter::GetMissing(Napi::CallbackInfo const& info) {
 Napi::Value Refitter::GetAll(Napi::CallbackInfo const& info) {
   IRefitter& r = Live(info.Env());
   return LayerRoles(info.Env(), [&](int32_t n, char const** names, nvinfer1::WeightsRole* roles) { return r.getAll(n, names, roles); });
-}
-
-// ------------------------------------------------------------------------------------------------- OnnxParser
-
-void OnnxParser::Init(Napi::Env env, AddonData& data) {
-  data.Register(kName, DefineClass(env, kName,
-                                   WithBase({
-                                       InstanceMethod<&OnnxParser::Parse>("parse"),
-                                       InstanceMethod<&OnnxParser::ParseFromFile>("parseFromFile"),
-                                       InstanceMethod<&OnnxParser::GetNbErrors>("getNbErrors"),
-                                       InstanceMethod<&OnnxParser::GetError>("getError"),
-                                       InstanceMethod<&OnnxParser::ClearErrors>("clearErrors"),
-                                   })));
-}
-
-// parse(bytes, modelPath | null): Promise<boolean>; modelPath locates external data.
-Napi::Value OnnxParser::Parse(Napi::CallbackInfo const& info) {
-  Napi::Env env = info.Env();
-  Live(env);
-  ByteView bytes = BytesOf(env, info[0], "bytes");
-  bool hasPath = info.Length() > 1 && info[1].IsString();
-  std::string path = hasPath ? info[1].As<Napi::String>().Utf8Value() : std::string();
-  auto parser = handle_;
-  auto network = network_;
-  auto result = std::make_shared<bool>(false);
-  auto* w = new PromiseWorker(
-      env, "trt-refit:parse",
-      [parser, bytes, hasPath, path, result] {
-        *result = parser->get()->parse(bytes.data, bytes.length, hasPath ? path.c_str() : nullptr);
-      },
-      [result](Napi::Env e) -> Napi::Value { return Napi::Boolean::New(e, *result); }, {info[0]},
-      {&parser->busy, &network->busy}, {parser, network});
-  return PromiseWorker::Run(w);
-}
-
-// parseFromFile(path, verbosity): Promise<boolean>.
-Napi::Value OnnxParser::ParseFromFile(Napi::CallbackInfo const& info) {
-  Napi::Env env = info.Env();
-  Live(env);
-  std::string path = StringArg(env, info[0], "path");
-  int32_t verbosity = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : static_cast<int32_t>(nvinfer1::ILogger::Severity::kWARNING);
-  auto parser = handle_;
-  auto network = network_;
-  auto result = std::make_shared<bool>(false);
-  auto* w = new PromiseWorker(
-      env, "trt-refit:parseFromFile",
-      [parser, path, verbosity, result] { *result = parser->get()->parseFromFile(path.c_str(), verbosity); },
-      [result](Napi::Env e) -> Napi::Value { return Napi::Boolean::New(e, *result); }, {},
-      {&parser->busy, &network->busy}, {parser, network});
-  return PromiseWorker::Run(w);
-}
-
-Napi::Value OnnxParser::GetNbErrors(Napi::CallbackInfo const& info) {
-  return Napi::Number::New(info.Env(), Live(info.Env()).getNbErrors());
-}
-
-Napi::Value OnnxParser::GetError(Napi::CallbackInfo const& info) {
-  Napi::Env env = info.Env();
-  auto& p = Live(env);
-  int32_t i = static_cast<int32_t>(SizeArg(env, info[0], "index"));
-  if (i >= p.getNbErrors()) return env.Undefined();
-  return ParserErrorToJs(env, p.getError(i));
-}
-
-Napi::Value OnnxParser::ClearErrors(Napi::CallbackInfo const& info) {
-  Live(info.Env()).clearErrors();
-  return info.Env().Undefined();
-}
-
-// --------------------------------------------------------------------------------------------- ParserRefitter
-
-void ParserRefitter::Init(Napi::Env env, AddonData& data) {
-  data.Register(kName, DefineClass(env, kName,
-                                   WithBase({
-                                       InstanceMethod<&ParserRefitter::RefitFromFile>("refitFromFile"),
-                                       InstanceMethod<&ParserRefitter::RefitFromBytes>("refitFromBytes"),
-                                       InstanceMethod<&ParserRefitter::LoadModelProto>("loadModelProto"),
-                                       InstanceMethod<&ParserRefitter::LoadInitializer>("loadInitializer"),
-                                       InstanceMethod<&ParserRefitter::RefitModelProto>("refitModelProto"),
-                                       InstanceMethod<&ParserRefitter::GetNbErrors>("getNbErrors"),
-                                       InstanceMethod<&ParserRefitter::GetError>("getError"),
-                                       InstanceMethod<&ParserRefitter::ClearErrors>("clearErrors"),
-                                   })));
-}
-
-Napi::Value ParserRefitter::Run(Napi::CallbackInfo const& info, char const* name,
-                                std::function<bool(nvonnxparser::IParserRefitter&)> call, std::vector<Napi::Value> keep) {
-  Napi::Env env = info.Env();
-  Live(env);
-  if (!refitter_ || refitter_->busy.load() > 0) {
-    throw CodedError(env, kCodeInvalidState, "the refitter is busy with an asynchronous call; await it first");
-  }
-  auto self = handle_;
-  auto refitter = refitter_;
-  auto result = std::make_shared<bool>(false);
-  auto* w = new PromiseWorker(
-      env, name, [self, call = std::move(call), result] { *result = call(*self->get()); },
-      [result](Napi::Env e) -> Napi::Value { return Napi::Boolean::New(e, *result); }, std::move(keep),
-      {&self->busy, &refitter->busy}, {self, refitter});
-  return PromiseWorker::Run(w);
-}
-
-Napi::Value ParserRefitter::RefitFromFile(Napi::CallbackInfo const& info) {
-  std::string path = StringArg(info.Env(), info[0], "path");
-  return Run(info, "trt-refit:refitFromFile", [path](nvonnxparser::IParserRefitter& p) { return p.refitFromFile(path.c_str()); }, {});
-}
-
-Napi::Value ParserRefitter::RefitFromBytes(Napi::CallbackInfo const& info) {
-  Napi::Env env = info.Env();
-  ByteView bytes = BytesOf(env, info[0], "bytes");
-  bool hasPath = info.Length() > 1 && info[1].IsString();
-  std::string path = hasPath ? info[1].As<Napi::String>().Utf8Value() : std::string();
-  return Run(info, "trt-refit:refitFromBytes",
-             [bytes, hasPath, path](nvonnxparser::IParserRefitter& p) {
-               return p.refitFromBytes(bytes.data, bytes.length, hasPath ? path.c_str() : nullptr);
-             },
-             {info[0]});
-}
-
-Napi::Value ParserRefitter::LoadModelProto(Napi::CallbackInfo const& info) {
-  Napi::Env env = info.Env();
-#if NV_TENSORRT_MAJOR > 10 || (NV_TENSORRT_MAJOR == 10 && NV_TENSORRT_MINOR >= 13)
-  ByteView bytes = BytesOf(env, info[0], "bytes");
-  bool hasPath = info.Length() > 1 && info[1].IsString();
-  std::string path = hasPath ? info[1].As<Napi::String>().Utf8Value() : std::string();
-  return Run(info, "trt-refit:loadModelProto",
-             [bytes, hasPath, path](nvonnxparser::IParserRefitter& p) {
-               return p.loadModelProto(bytes.data, bytes.length, hasPath ? path.c_str() : nullptr);
-             },
-             {info[0]});
-#else
-  throw CodedError(env, kCodeUnsupported, "loadModelProto needs TensorRT 10.13 headers; the addon was built against older ones");
-#endif
-}
-
-// loadInitializer(name, data): synchronous; `data` is referenced until the parser refitter is disposed.
-Napi::Value ParserRefitter::LoadInitializer(Napi::CallbackInfo const& info) {
-  Napi::Env env = info.Env();
-#if NV_TENSORRT_MAJOR > 10 || (NV_TENSORRT_MAJOR == 10 && NV_TENSORRT_MINOR >= 13)
-  auto& p = Live(env);
-  if (refitter_ && refitter_->busy.load() > 0) throw CodedError(env, kCodeInvalidState, "the refitter is busy with an asynchronous call");
-  std::string name = NameArg(env, info[0], "name");
-  ByteView data = BytesOf(env, info[1], "data");
-  bool ok = p.loadInitializer(name.c_str(), data.data, data.length);
-  if (ok) initializers_.push_back(Napi::Persistent(info[1].As<Napi::Object>()));
-  return Napi::Boolean::New(env, ok);
-#else
-  throw CodedError(env, kCodeUnsupported, "loadInitializer needs TensorRT 10.13 headers; the addon was built against older ones");
-#endif
-}
-
-Napi::Value ParserRefitter::RefitModelProto(Napi::CallbackInfo const& info) {
-#if NV_TENSORRT_MAJOR > 10 || (NV_TENSORRT_MAJOR == 10 && NV_TENSORRT_MINOR >= 13)
-  return Run(info, "trt-refit:refitModelProto", [](nvonnxparser::IParserRefitter& p) { return p.refitModelProto(); }, {});
-#else
-  throw CodedError(info.Env(), kCodeUnsupported, "refitModelProto needs TensorRT 10.13 headers; the addon was built against older ones");
-#endif
-}
-
-Napi::Value ParserRefitter::GetNbErrors(Napi::CallbackInfo const& info) {
-  return Napi::Number::New(info.Env(), Live(info.Env()).getNbErrors());
-}
-
-Napi::Value ParserRefitter::GetError(Napi::CallbackInfo const& info) {
-  Napi::Env env = info.Env();
-  auto& p = Live(env);
-  int32_t i = static_cast<int32_t>(SizeArg(env, info[0], "index"));
-  if (i >= p.getNbErrors()) return env.Undefined();
-  return ParserErrorToJs(env, p.getError(i));
-}
-
-Napi::Value ParserRefitter::ClearErrors(Napi::CallbackInfo const& info) {
-  Live(info.Env()).clearErrors();
-  return info.Env().Undefined();
 }
 
 }  // namespace trt_refit

@@ -42,45 +42,8 @@ class Refitter : public TrtWrap<Refitter, nvinfer1::IRefitter> {
   std::vector<std::shared_ptr<void>> parserRefitters_;
 };
 
-class OnnxParser : public TrtWrap<OnnxParser, nvonnxparser::IParser> {
- public:
-  static constexpr char const* kName = "OnnxParser";
-  static void Init(Napi::Env env, AddonData& data);
-  explicit OnnxParser(Napi::CallbackInfo const& info) : TrtWrap(info) {}
-  void SetNetwork(std::shared_ptr<TrtHandle<nvinfer1::INetworkDefinition>> n) { network_ = std::move(n); }
-
- private:
-  Napi::Value Parse(Napi::CallbackInfo const& info);
-  Napi::Value ParseFromFile(Napi::CallbackInfo const& info);
-  Napi::Value GetNbErrors(Napi::CallbackInfo const& info);
-  Napi::Value GetError(Napi::CallbackInfo const& info);
-  Napi::Value ClearErrors(Napi::CallbackInfo const& info);
-
-  std::shared_ptr<TrtHandle<nvinfer1::INetworkDefinition>> network_;
-};
-
-class ParserRefitter : public TrtWrap<ParserRefitter, nvonnxparser::IParserRefitter> {
- public:
-  static constexpr char const* kName = "ParserRefitter";
-  static void Init(Napi::Env env, AddonData& data);
-  explicit ParserRefitter(Napi::CallbackInfo const& info) : TrtWrap(info) {}
-  void SetRefitter(std::shared_ptr<TrtHandle<nvinfer1::IRefitter>> r) { refitter_ = std::move(r); }
-
- private:
-  Napi::Value RefitFromFile(Napi::CallbackInfo const& info);
-  Napi::Value RefitFromBytes(Napi::CallbackInfo const& info);
-  Napi::Value LoadModelProto(Napi::CallbackInfo const& info);
-  Napi::Value LoadInitializer(Napi::CallbackInfo const& info);
-  Napi::Value RefitModelProto(Napi::CallbackInfo const& info);
-  Napi::Value GetNbErrors(Napi::CallbackInfo const& info);
-  Napi::Value GetError(Napi::CallbackInfo const& info);
-  Napi::Value ClearErrors(Napi::CallbackInfo const& info);
-  Napi::Value Run(Napi::CallbackInfo const& info, char const* name, std::function<bool(nvonnxparser::IParserRefitter&)> call,
-                  std::vector<Napi::Value> keep);
-
-  std::shared_ptr<TrtHandle<nvinfer1::IRefitter>> refitter_;
-  // loadInitializer data must outlive the parser refitter (TensorRT keeps the pointer).
-  std::vector<Napi::ObjectReference> initializers_;
-};
-
 }  // namespace trt_refit
+
+// The classes split out of this header, so that its includers still see them.
+#include "trt/trt_onnx_parser.h"
+#include "trt/trt_parser_refitter.h"
