@@ -1,4 +1,4 @@
-import { TensorLocation, weightsProblem, type Weights } from '@trt-refit/core';
+import { DisposedError, TensorLocation, weightsProblem, type Weights } from '@trt-refit/core';
 import { NativeCudaStream, type NativeDeviceApi, type NativeDeviceBuffer } from './device.js';
 import { typeError } from './validate.js';
 
@@ -34,7 +34,7 @@ export class DeviceWeightsStreamer {
 
   /** Uploads host weights and resolves, once the copy is complete, to the same weights in device memory. */
   readonly streamTo = async (name: string, weights: Weights): Promise<{ weights: Weights; location: 'DEVICE' }> => {
-    if (this.#disposed) throw new TypeError('the DeviceWeightsStreamer was disposed');
+    if (this.#disposed) throw new DisposedError('DeviceWeightsStreamer');
     if (typeof name !== 'string') throw typeError('name', 'a string', name);
     const problem = weightsProblem(weights);
     if (problem) throw new TypeError(`streamTo(${JSON.stringify(name)}): ${problem}`);

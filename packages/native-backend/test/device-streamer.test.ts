@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BuilderFlag, DataType, TensorLocation } from '@trt-refit/core';
+import { BuilderFlag, DataType, TensorLocation, TrtRefitErrorCode } from '@trt-refit/core';
 import { DeviceWeightsStreamer, NativeDeviceApi, NativeDeviceBuffer } from '../src/index.js';
 import { fakeCuda, type FakeDeviceBuffer } from './fake-binding.js';
 import { buildEngine, setup } from './helpers.js';
@@ -22,7 +22,7 @@ describe('DeviceWeightsStreamer (fake addon)', () => {
     streamer.dispose();
     streamer.dispose();
     expect(cuda.allocated.every((b: FakeDeviceBuffer) => b.disposed)).toBe(true);
-    await expect(streamer.streamTo('b', { type: DataType.FLOAT, values: new Float32Array(1), count: 1 })).rejects.toThrow(/disposed/);
+    await expect(streamer.streamTo('b', { type: DataType.FLOAT, values: new Float32Array(1), count: 1 })).rejects.toThrow(expect.objectContaining({ code: TrtRefitErrorCode.DISPOSED }));
   });
 
   it('refuses malformed or non-host weights', async () => {

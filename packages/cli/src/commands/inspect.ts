@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Option, type Command } from 'commander';
 import { byteLengthFor } from '@trt-refit/core';
-import { OnnxModelError, openOnnxModel, openSafetensors } from '@trt-refit/onnx';
+import { ONNX_DTYPES, OnnxModelError, openOnnxModel, openSafetensors } from '@trt-refit/onnx';
 import { CliError, ExitCode, progressBar, readInputFile, type CliIo } from '../io.js';
 import { selectBackend } from '../backend.js';
 import { deserializePlanFile, type DeserializeOptions } from '../plan-io.js';
@@ -22,10 +22,9 @@ export interface InspectedWeight {
 }
 
 /** safetensors dtype names → ONNX names. */
-export const SAFETENSORS_TO_ONNX: Readonly<Record<string, string>> = {
-  F32: 'FLOAT', F16: 'FLOAT16', BF16: 'BFLOAT16', F64: 'DOUBLE', I64: 'INT64', I32: 'INT32', I16: 'INT16', I8: 'INT8', U8: 'UINT8',
-  U16: 'UINT16', U32: 'UINT32', U64: 'UINT64', BOOL: 'BOOL', F8_E4M3: 'FLOAT8E4M3FN', F8_E5M2: 'FLOAT8E5M2', F8_E8M0: 'FLOAT8E8M0', F4: 'FLOAT4E2M1',
-};
+export const SAFETENSORS_TO_ONNX: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.values(ONNX_DTYPES).flatMap((d) => (d.safetensors ? [[d.safetensors, d.name]] : [])),
+);
 const SUB_BYTE: Record<string, { bits: number; signed: boolean }> = {
   INT4: { bits: 4, signed: true }, UINT4: { bits: 4, signed: false }, FLOAT4E2M1: { bits: 4, signed: false }, INT2: { bits: 2, signed: true }, UINT2: { bits: 2, signed: false },
 };
