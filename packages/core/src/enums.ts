@@ -118,3 +118,24 @@ export const SERIALIZATION_FLAG_VALUES: Readonly<Record<SerializationFlag, numbe
   EXCLUDE_LEAN_RUNTIME: 1,
   INCLUDE_REFIT: 2,
 };
+
+/** `nvonnxparser::ErrorCode` names in TensorRT's order (the number of each is its index; 10.x and 11.x). */
+export const PARSER_ERROR_CODES = [
+  'SUCCESS',
+  'INTERNAL_ERROR',
+  'MEM_ALLOC_FAILED',
+  'MODEL_DESERIALIZE_FAILED',
+  'INVALID_VALUE',
+  'INVALID_GRAPH',
+  'INVALID_NODE',
+  'UNSUPPORTED_GRAPH',
+  'UNSUPPORTED_NODE',
+  'UNSUPPORTED_NODE_ATTR',
+  'UNSUPPORTED_NODE_INPUT',
+  'UNSUPPORTED_NODE_DATATYPE',
+  'UNSUPPORTED_NODE_DYNAMIC',
+  'UNSUPPORTED_NODE_SHAPE',
+  'REFIT_FAILED',
+] as const;
+/** One of the {@link PARSER_ERROR_CODES}: the `code` of a ParserError. */
+export type ParserErrorCode = (typeof PARSER_ERROR_CODES)[number];

@@ -1,4 +1,5 @@
 import {
+  PARSER_ERROR_CODES,
   BUILDER_FLAG_VALUES,
   DATA_TYPE_INFO,
   ERROR_CODE_VALUES,
@@ -67,25 +68,9 @@ export function errorCodeName(value: number): ErrorCode {
   return ERROR_CODE_BY_NUMBER.get(value) ?? ErrorCode.UNSPECIFIED_ERROR;
 }
 
-/** `nvonnxparser::ErrorCode` names by number (10.x and 11.x; kREFIT_FAILED = 14). */
-const PARSER_ERROR_CODES = [
-  'SUCCESS',
-  'INTERNAL_ERROR',
-  'MEM_ALLOC_FAILED',
-  'MODEL_DESERIALIZE_FAILED',
-  'INVALID_VALUE',
-  'INVALID_GRAPH',
-  'INVALID_NODE',
-  'UNSUPPORTED_GRAPH',
-  'UNSUPPORTED_NODE',
-  'UNSUPPORTED_NODE_ATTR',
-  'UNSUPPORTED_NODE_INPUT',
-  'UNSUPPORTED_NODE_DATATYPE',
-  'UNSUPPORTED_NODE_DYNAMIC',
-  'UNSUPPORTED_NODE_SHAPE',
-  'REFIT_FAILED',
-] as const;
 
+
+/** The name of parser error code `value` (core's one list), or `UNKNOWN_<n>`. */
 export function parserErrorCodeName(value: number): string {
   return PARSER_ERROR_CODES[value] ?? `UNKNOWN_${value}`;
 }
