@@ -68,3 +68,31 @@ describe('trt-refit command', () => {
     }
   }, 30_000);
 });
+
+describe('what a newcomer meets (issue 16)', () => {
+  it('--version answers; bare trt-refit prints help and exits 2; a usage error under --json is one JSON document, exit 2', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { VERSION } = await import('@trt-refit/cli');
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const v = captureIo();
+    expect(await runCli(['--version'], v)).toBe(0);
+    expect(v.out.trim()).toBe(pkg.version);
+    expect(VERSION).toBe(pkg.version);
+    const bare = captureIo();
+    expect(await runCli([], bare)).toBe(2);
+    expect(bare.err).toMatch(/Usage: trt-refit/);
+    expect(bare.out).toBe('');
+    const usage = captureIo();
+    expect(await runCli(['build', '--json'], usage)).toBe(2);
+    expect(JSON.parse(usage.out)).toMatchObject({ error: { code: 'USAGE', message: expect.stringMatching(/required option '--out <plan>' not specified/) } });
+    expect(usage.err).toBe('');
+  });
+  it('warnings go to stderr, results to stdout', async () => {
+    const d = tmp();
+    const c = captureIo();
+    expect(await runCli(['build', fixture('convbn/convbn_a.onnx'), '--refit', '--tensorrt-version', '11.3', '--out', join(d, 'p.plan')], c)).toBe(0);
+    expect(c.out).toMatch(/^wrote /);
+    expect(c.out).not.toMatch(/warning/);
+    expect(c.err).toMatch(/warning: .*GEMM bias can be dropped/);
+  });
+});

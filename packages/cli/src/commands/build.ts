@@ -48,7 +48,10 @@ export async function buildPlan(io: CliIo, model: string, opts: BuildOptions): P
     await writeFile(opts.out, plan);
     const summary = { plan: opts.out, backend: backend.name, tensorrtVersion: backend.tensorrtVersion, builderFlags: flags, bytes: plan.byteLength, warnings: logger.messages.filter((m) => m.severity === 'WARNING').map((m) => m.message) };
     if (opts.json) io.stdout(JSON.stringify(summary) + '\n');
-    else io.stdout(`wrote ${opts.out} (${plan.byteLength} bytes; flags ${flags.join(', ') || 'none'})\n${summary.warnings.map((w) => `warning: ${w}\n`).join('')}`);
+    else {
+      io.stdout(`wrote ${opts.out} (${plan.byteLength} bytes; flags ${flags.join(', ') || 'none'})\n`);
+      for (const w of summary.warnings) io.stderr(`warning: ${w}\n`); // warnings go to stderr, results to stdout
+    }
     return ExitCode.OK;
   } finally {
     builder.dispose();

@@ -6,10 +6,13 @@
  * ```ts
  * // packages/my-backend/test/conformance.test.ts
  * import { runConformanceSuite } from '@trt-refit/core/conformance';
- * runConformanceSuite('my-backend', () => createMyBackend(), { fixturesDir: '/path/to/trt-refit/fixtures' });
+ * runConformanceSuite('my-backend', () => createMyBackend()); // the fixtures ship with @trt-refit/core
  * ```
  * @module
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe } from 'vitest';
 import type { Backend } from '../interfaces.js';
 import { ConformanceFixtures } from './fixtures.js';
@@ -37,8 +40,11 @@ export interface ConformanceCapabilities {
 
 /** Options of {@link runConformanceSuite}. */
 export interface ConformanceOptions {
-  /** The repository's `fixtures/` folder (convbn and tinyxf). */
-  readonly fixturesDir: string;
+  /**
+   * The fixtures folder (convbn, cosconvbn, tinyxf). Default: the copy that ships in `@trt-refit/core`
+   * (`fixtures/`), or the repository's `fixtures/` when run from a clone.
+   */
+  readonly fixturesDir?: string;
   /** A lean runtime library for the backend's version (`runtime.loadRuntime`); scenario D1 is skipped without. */
   readonly leanRuntimePath?: () => Promise<string>;
   readonly capabilities?: ConformanceCapabilities;
@@ -46,11 +52,19 @@ export interface ConformanceOptions {
   readonly tolerance?: number;
 }
 
+/** The fixtures shipped with the package, or the repository's (a clone: src/ or dist/ of packages/core). */
+function defaultFixturesDir(): string {
+  const candidates = ['../../fixtures/', '../../../../fixtures/'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  const found = candidates.find((d) => existsSync(join(d, 'convbn', 'convbn_a.onnx')));
+  if (!found) throw new Error(`the conformance fixtures were not found (looked in ${candidates.join(', ')}); pass fixturesDir`);
+  return found;
+}
+
 /** Registers the whole suite (scenarios A to G) under `describe(name)`. */
-export function runConformanceSuite(name: string, factory: () => Backend | Promise<Backend>, options: ConformanceOptions): void {
+export function runConformanceSuite(name: string, factory: () => Backend | Promise<Backend>, options: ConformanceOptions = {}): void {
   const ctx: ConformanceContext = {
     factory: async () => factory(),
-    fixtures: new ConformanceFixtures(options.fixturesDir),
+    fixtures: new ConformanceFixtures(options.fixturesDir ?? defaultFixturesDir()),
     caps: { execution: true, handBuiltNetworks: true, contentHashCheck: false, ...options.capabilities },
     tolerance: options.tolerance ?? 1e-5,
     leanRuntimePath: options.leanRuntimePath,

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# What npm consumers get: packs every package (prepack builds it), installs the tarballs into an empty npm project
+# without @trt-refit/native-backend, type-checks a strict NodeNext program against them and runs it (build -> strip
+# -> parser refit on the mock), runs the whole conformance suite against the mock from the installed packages (its
+# fixtures ship in @trt-refit/core), asks `npx trt-refit --version`, and require()s every package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/tarballs" "$work/app"
+for p in core onnx mock-backend cli; do (cd "packages/$p" && pnpm pack --pack-destination "$work/tarballs" >/dev/null); done
+ls "$work/tarballs"
+cd "$work/app"
+npm init -y >/dev/null
+npm pkg set type=module
+# the versions this repository pins, so the consumer check is reproducible
+npm install --no-audit --no-fund "$work"/tarballs/*.tgz "typescript@$(node -p "require('$root/node_modules/typescript/package.json').version")" "vitest@$(node -p "require('$root/node_modules/vitest/package.json').version")" "@types/node@$(node -p "require('$root/node_modules/@types/node/package.json').version")" >/dev/null
+test ! -e node_modules/@trt-refit/native-backend || { echo "native-backend was installed"; exit 1; }
+cat > tsconfig.json <<'JSON'
+{ "compilerOptions": { "strict": true, "module": "NodeNext", "moduleResolution": "NodeNext", "target": "ES2022", "lib": ["ES2022"], "types": ["node"], "noEmit": true, "skipLibCheck": false }, "include": ["app.ts"] }
+JSON
+cat > app.ts <<'TS'
+import { BuilderFlag, type Backend } from '@trt-refit/core';
+import { refitEngine } from '@trt-refit/onnx';
+import { createMockBackend } from '@trt-refit/mock-backend';
+import { createRequire } from 'node:module';
+const model = createRequire(import.meta.url).resolve('@trt-refit/core/package.json').replace(/package\.json$/, 'fixtures/convbn/convbn_a.onnx');
+const backend: Backend = createMockBackend();
+const builder = backend.createBuilder();
+const network = builder.createNetwork();
+if (!(await backend.createOnnxParser(network).parseFromFile(model))) throw new Error('parse failed');
+const config = builder.createBuilderConfig();
+config.setFlag(BuilderFlag.STRIP_PLAN);
+const engine = await backend.createRuntime().deserializeCudaEngine(await builder.buildSerializedNetwork(network, config));
+const report = await refitEngine(backend, engine, { onnx: model });
+console.log(`consumer program: refitted ${report.weights} weights of a stripped plan`);
+TS
+npx tsc -p tsconfig.json
+cp app.ts app.mts && npx tsc app.mts --module NodeNext --moduleResolution NodeNext --target ES2022 --outDir out --skipLibCheck >/dev/null && node out/app.mjs
+cat > conformance.test.mjs <<'JS'
+import { runConformanceSuite } from '@trt-refit/core/conformance';
+import { createMockBackend } from '@trt-refit/mock-backend';
+runConformanceSuite('mock (installed from npm)', () => createMockBackend());
+JS
+npx vitest run conformance.test.mjs --reporter=dot
+npx trt-refit --version
+node -e "for (const p of ['@trt-refit/core', '@trt-refit/onnx', '@trt-refit/mock-backend', '@trt-refit/cli']) require(p); console.log('require() of every package: ok')"
+echo "consumer test: ok"
