@@ -87,6 +87,16 @@ describe('what a newcomer meets (issue 16)', () => {
     expect(JSON.parse(usage.out)).toMatchObject({ error: { code: 'USAGE', message: expect.stringMatching(/required option '--out <plan>' not specified/) } });
     expect(usage.err).toBe('');
   });
+  it('inspect <plan> in text: a table with the weights\' real dims (not a crash); JSON has the same weight fields', async () => {
+    const d = tmp();
+    expect(await runCli(['build', fixture('convbn/convbn_a.onnx'), '--strip', '--out', join(d, 's.plan')], captureIo())).toBe(0);
+    const text = captureIo();
+    expect(await runCli(['inspect', join(d, 's.plan')], text)).toBe(0);
+    expect(text.out).toMatch(/c1\.weight\s+refittable\s+FLOAT\s+\[8, 3, 3, 3\]\s+stripped/);
+    const json = captureIo();
+    expect(await runCli(['inspect', join(d, 's.plan'), '--json'], json)).toBe(0);
+    expect((JSON.parse(json.out) as { weights: object[] }).weights[0]).toMatchObject({ name: 'c1.weight', kind: 'refittable', dtype: 'FLOAT', dims: [8, 3, 3, 3], storage: 'stripped' });
+  });
   it('warnings go to stderr, results to stdout', async () => {
     const d = tmp();
     const c = captureIo();

@@ -12,8 +12,13 @@ describe('trt-refit run and demo', () => {
   it('run writes each output as <dir>/<name>.npy; a stripped plan gives zeros until refitted', async () => {
     const d = mkdtempSync(join(tmpdir(), 'trt-refit-run-'));
     expect(await runCli(['build', fixture('convbn/convbn_a.onnx'), '--out', join(d, 's.plan'), '--strip'], io())).toBe(0);
+    // refused unless asked for: its outputs would be zeros
+    const refused = io();
+    expect(await runCli(['run', join(d, 's.plan'), '--input', `input=${fixture('convbn/input.npy')}`, '--output-dir', join(d, 'zeros')], refused)).toBe(1);
+    expect(refused.err).toMatch(/weight-stripped and was not refitted.*--allow-stripped/s);
     const c = io();
-    expect(await runCli(['run', join(d, 's.plan'), '--input', `input=${fixture('convbn/input.npy')}`, '--output-dir', join(d, 'zeros'), '--json'], c)).toBe(0);
+    expect(await runCli(['run', join(d, 's.plan'), '--input', `input=${fixture('convbn/input.npy')}`, '--output-dir', join(d, 'zeros'), '--json', '--allow-stripped'], c)).toBe(0);
+    expect(c.err).toMatch(/warning: .*outputs are zeros/);
     expect(JSON.parse(c.out).outputs[0]).toMatchObject({ name: 'logits', dims: [2, 10] });
     expect(Array.from(readNpy(readFileSync(join(d, 'zeros', 'logits.npy'))).data as Float32Array).every((v) => v === 0)).toBe(true);
     expect(await runCli(['refit', join(d, 's.plan'), '--onnx', fixture('convbn/convbn_a.onnx'), '--out', join(d, 'full.plan')], io())).toBe(0);

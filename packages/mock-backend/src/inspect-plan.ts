@@ -12,7 +12,21 @@ export function inspectPlan(bytes: Uint8Array): object {
     tensorrtVersion: p.tensorrtVersion,
     builderFlags: p.builderFlags,
     refittable: p.refittable,
-    weights: p.weights.map((w) => ({ name: w.name, dtype: w.dtype, count: w.count, role: w.role, refittable: w.refittable, stripped: w.stripped })),
+    // The same fields as an inspection through a backend (name, kind, scope, dtype, dims, storage, bytes), plus the
+    // plan's own facts (role, count, refittable, stripped).
+    weights: p.weights.map((w) => ({
+      name: w.name,
+      kind: w.refittable ? 'refittable' : 'constant',
+      scope: w.layer,
+      dtype: w.dtype,
+      dims: [...w.dims],
+      storage: w.stripped ? 'stripped' : 'plan',
+      bytes: w.data?.byteLength ?? 0,
+      role: w.role,
+      count: w.count,
+      refittable: w.refittable,
+      stripped: w.stripped,
+    })),
     layers: p.engineLayers.map((l) => ({ name: l.name, type: l.type, fusedFrom: l.fusedFrom, weights: l.weights })),
   };
 }

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { readNpy, writeNpy, type HostTensor } from '@trt-refit/core';
+import { EngineStat, hasFeature, readNpy, writeNpy, type CudaEngine, type HostTensor } from '@trt-refit/core';
 import { selectBackend } from '../backend.js';
 import { deserializePlanFile } from '../plan-io.js';
 import { CliError, ExitCode, readInputFile, type CliIo } from '../io.js';
@@ -14,6 +14,13 @@ interface RunOptions {
   backend: string;
   allowHostCode?: boolean;
   leanRuntime?: string;
+  allowStripped?: boolean;
+}
+
+/** True when the engine still misses weights stripped from its plan (its outputs would be zeros). */
+function strippedAndNotRefitted(engine: CudaEngine, tensorrtVersion: string): boolean {
+  if (!hasFeature(tensorrtVersion, 'ICudaEngine.getEngineStat')) return false;
+  return engine.getEngineStat(EngineStat.STRIPPED_WEIGHTS_SIZE) > 0;
 }
 
 function parseInputs(specs: string[]): { name: string; file: string }[] {
@@ -29,6 +36,13 @@ export async function runPlan(io: CliIo, planPath: string, opts: RunOptions): Pr
   const inputs = parseInputs(opts.input);
   const backend = await selectBackend(opts.backend);
   const engine = await deserializePlanFile(backend, planPath, opts);
+  if (strippedAndNotRefitted(engine, backend.tensorrtVersion)) {
+    if (!opts.allowStripped) {
+      engine.dispose();
+      throw new CliError(`${planPath} is weight-stripped and was not refitted: its outputs would be zeros. Refit it first (trt-refit refit ${planPath} --onnx <model> --out <plan>) or pass --allow-stripped`);
+    }
+    io.stderr(`warning: ${planPath} is weight-stripped and was not refitted: the outputs are zeros\n`);
+  }
   const tensors: Record<string, HostTensor> = {};
   for (const { name, file } of inputs) tensors[name] = readNpy(await readInputFile(file));
   const context = engine.createExecutionContext();
@@ -63,6 +77,7 @@ export const runCommand: CommandModule = {
       .addOption(new Option('--backend <name>', 'backend').choices(['mock', 'native']).default('mock'))
       .option('--allow-host-code', 'allow a version-compatible plan with an embedded lean runtime')
       .option('--lean-runtime <path>', 'deserialize through this lean runtime (plans built with EXCLUDE_LEAN_RUNTIME)')
+      .option('--allow-stripped', 'run a weight-stripped plan that was not refitted (its outputs are zeros)')
       .option('--json', 'machine-readable output')
       .action(async (plan: string, opts: RunOptions) => setExit(await runPlan(io, plan, opts)));
   },
