@@ -106,3 +106,21 @@ const asCliError = (path: string) => (e: unknown): never => {
   if (e instanceof CliError) throw e;
   throw new CliError(`cannot read ${path}: ${(e as Error).message}`);
 };
+
+/** A `--map <map.json>` file: one JSON object of checkpoint name → ONNX initializer name (strings only). */
+export async function readNameMap(path: string): Promise<Record<string, string>> {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(await readInputFile(path)));
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`${path} is not JSON: ${(e as Error).message}`, ExitCode.USAGE);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CliError(`${path} must hold one JSON object of checkpoint name → initializer name`, ExitCode.USAGE);
+  const out: Record<string, string> = Object.create(null);
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== 'string') throw new CliError(`${path}: the value for ${JSON.stringify(k)} must be an initializer name (a string)`, ExitCode.USAGE);
+    out[k] = v;
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 export * from './errors.js';
 export * from './onnx-dtype.js';
 export * from './external-data.js';
-export { OnnxModel, openOnnxModel, parseOnnxModel } from './onnx-model.js';
+export { OnnxModel, openOnnxModel, parseOnnxModel, withInitializers } from './onnx-model.js';
 export type {
   OnnxModelProto,
   OnnxGraphProto,

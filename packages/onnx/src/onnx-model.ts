@@ -413,3 +413,24 @@ export async function openOnnxModel(path: string, options: OpenOnnxModelOptions 
   const parseOptions = { modelPath: path, ...(options.externalDataDir !== undefined ? { externalDataDir: options.externalDataDir } : {}) };
   return proto ? modelFromProto(proto, parseOptions) : parseOnnxModel(bytes!, parseOptions);
 }
+
+/** A model whose initializers may be replaced by bytes given with `loadInitializer`. */
+class OverriddenModel extends OnnxModel {
+  constructor(base: OnnxModel, private readonly overrides: ReadonlyMap<string, Uint8Array>) {
+    super(base.proto, base.modelDir);
+  }
+  override async readTensor(info: OnnxTensorInfo, options: { into?: Uint8Array } = {}): Promise<Uint8Array> {
+    // TensorRT looks user data up by tensor name for any initializer (WeightsContext::convertOnnxWeights).
+    const o = info.kind === 'initializer' ? this.overrides.get(info.name) : undefined;
+    return o ?? super.readTensor(info, options);
+  }
+}
+
+/**
+ * The same model with some initializers' bytes replaced (by name; the bytes must have the initializer's type and
+ * element count). What `IParserRefitter.loadInitializer` does to the model it refits from, and how `diff` and other
+ * tools see a model with a checkpoint's values in it. The base model is not changed.
+ */
+export function withInitializers(model: OnnxModel, overrides: ReadonlyMap<string, Uint8Array>): OnnxModel {
+  return new OverriddenModel(model, overrides);
+}

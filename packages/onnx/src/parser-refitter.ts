@@ -14,7 +14,7 @@ import {
 } from '@trt-refit/core';
 import type { FoldedBatchNorm } from './batch-norm.js';
 import { lazyRawData } from './lazy-model.js';
-import { OnnxModel, openOnnxModel, parseOnnxModel, type OnnxNodeProto, type OnnxTensorInfo } from './onnx-model.js';
+import { OnnxModel, openOnnxModel, parseOnnxModel, withInitializers, type OnnxNodeProto, type OnnxTensorInfo } from './onnx-model.js';
 import { UniqueNames } from './parser-names.js';
 import { onnxParserRules, type OnnxParserRules } from '@trt-refit/core';
 import { materializeSource } from './refit-recipe.js';
@@ -44,18 +44,6 @@ export interface OnnxParserRefitterOptions {
    * setRefitObserver before 11.2, as those methods do not exist there.
    */
   readonly tensorrtVersion?: string;
-}
-
-/** A model whose initializers may be replaced by bytes given with `loadInitializer`. */
-class OverriddenModel extends OnnxModel {
-  constructor(base: OnnxModel, private readonly overrides: ReadonlyMap<string, Uint8Array>) {
-    super(base.proto, base.modelDir);
-  }
-  override async readTensor(info: OnnxTensorInfo, options: { into?: Uint8Array } = {}): Promise<Uint8Array> {
-    // TensorRT looks user data up by tensor name for any initializer (WeightsContext::convertOnnxWeights).
-    const o = info.kind === 'initializer' ? this.overrides.get(info.name) : undefined;
-    return o ?? super.readTensor(info, options);
-  }
 }
 
 /**
@@ -210,7 +198,7 @@ export class OnnxParserRefitter implements ParserRefitter {
 
   private async refitModelProtoNow(): Promise<boolean> {
     if (!this.loaded || !this.model) return this.error('INVALID_VALUE', 'refitModelProto: An ONNX model has not been loaded yet - cannot refit an empty model.');
-    return this.refit(new OverriddenModel(this.model, this.initializers));
+    return this.refit(withInitializers(this.model, this.initializers));
   }
 
   /**

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { MemoryLogger, SerializationFlag, parseRecipe } from '@trt-refit/core';
 import { RefitEngineError, refitEngine, type RefitSource } from '@trt-refit/onnx';
 import { selectBackend } from '../backend.js';
-import { CliError, ExitCode, progressBar, readInputFile, type CliIo } from '../io.js';
+import { CliError, ExitCode, progressBar, readInputFile, readNameMap, type CliIo } from '../io.js';
 import { deserializePlanFile, serializePlanFile } from '../plan-io.js';
 import type { CommandModule } from '../program.js';
 
@@ -35,7 +35,7 @@ export async function refitPlan(io: CliIo, planPath: string, opts: RefitOptions)
     : {
         onnx: opts.onnx!,
         ...(opts.safetensors ? { safetensors: opts.safetensors } : {}),
-        ...(opts.map ? { map: JSON.parse(new TextDecoder().decode(await readInputFile(opts.map))) as Record<string, string> } : {}),
+        ...(opts.map ? { map: await readNameMap(opts.map) } : {}),
       };
   // A bar on a terminal while weights are read and set (the mock's parser refitter reports each weight).
   const bar = progressBar(io, 'setting weights', opts.json);
