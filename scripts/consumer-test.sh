@@ -46,4 +46,27 @@ JS
 npx vitest run conformance.test.mjs --reporter=dot
 npx trt-refit --version
 node -e "for (const p of ['@trt-refit/core', '@trt-refit/onnx', '@trt-refit/mock-backend', '@trt-refit/cli']) require(p); console.log('require() of every package: ok')"
+
+# Then the native backend from its tarball: the CLI finds it, doctor's fix is a command that works here, and the
+# addon builds from the installed package with that one command (where CUDA toolkit headers exist).
+mkdir -p "$work/tarballs-native"
+(cd "$root/packages/native-backend" && pnpm pack --pack-destination "$work/tarballs-native" >/dev/null)
+npm install --no-audit --no-fund "$work"/tarballs-native/*.tgz >/dev/null
+npx trt-refit doctor --json > doctor.json || true
+node -e "
+const d = JSON.parse(require('fs').readFileSync('doctor.json', 'utf8'));
+const fixes = JSON.stringify(d);
+if (!fixes.includes('node_modules/@trt-refit/native-backend/scripts/build-native.mjs')) throw new Error('doctor does not print the installed package build command: ' + fixes);
+console.log('doctor prints the installed package build command: ok');"
+if [[ -e "${CUDA_PATH:-/usr/local/cuda}/include/cuda_runtime_api.h" ]]; then
+  npx trt-refit-build-native --no-tensorrt
+  test -e node_modules/@trt-refit/native-backend/build/Release/trt_refit_native.node
+  npx trt-refit doctor --json > doctor.json || true
+  node -e "
+const d = JSON.stringify(JSON.parse(require('fs').readFileSync('doctor.json', 'utf8')));
+if (d.includes('is not built')) throw new Error('doctor still finds no addon: ' + d);"
+  echo "addon built from the installed package, and the CLI loads it: ok"
+else
+  echo "skipped: no CUDA toolkit headers here (CUDA_PATH), so the addon build from the installed package was not tried"
+fi
 echo "consumer test: ok"

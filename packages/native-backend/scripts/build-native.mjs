@@ -2,7 +2,8 @@
 // Builds the trt-refit addon with cmake-js (Node-API mode: no downloads). Explicit on purpose: `pnpm install`
 // never compiles anything.
 //
-//   pnpm --filter @trt-refit/native-backend run build:native [-- --debug] [-- --werror] [-- --no-tensorrt]
+//   npx trt-refit-build-native [--debug] [--werror] [--no-tensorrt]     (a project that installed the package)
+//   pnpm --filter @trt-refit/native-backend run build:native [-- --debug]  (this repository)
 //
 // Environment:
 //   TENSORRT_INCLUDE_DIR  folder with NvInfer.h and NvOnnxParser.h (wins over TENSORRT_ROOT)
@@ -28,7 +29,8 @@ for (const a of args) {
   }
 }
 if (args.has('--help')) {
-  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 15).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+  console.log(lines.slice(1, lines.findIndex((l) => l.startsWith('import '))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
   process.exit(0);
 }
 

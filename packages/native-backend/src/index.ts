@@ -38,6 +38,6 @@ export { DeviceWeightsStreamer } from './device-streamer.js';
 export { NativeParserRefitter } from './parser-refitter.js';
 export { planIdentityManifest, onnxIdentityManifest, type OnnxSource } from './identity.js';
 export { parseEngineLayers } from './engine-inspector.js';
-export { addonCandidates, loadBinding, type BindingAttempt, type BindingResult, type NativeBuildRecord } from './load-binding.js';
+export { addonCandidates, loadBinding, nativeBuildCommand, type BindingAttempt, type BindingResult, type NativeBuildRecord } from './load-binding.js';
 export type { DynamicDimRange } from './context.js';
 export type * as Binding from './binding.js';

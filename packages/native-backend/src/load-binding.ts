@@ -32,6 +32,16 @@ function packageDir(): string {
 }
 
 /**
+ * The command that builds the addon, runnable as printed from anywhere: a consumer project that installed this
+ * package or the monorepo (`node <this package>/scripts/build-native.mjs`; in a project that depends on the package,
+ * `npx trt-refit-build-native` is the same). `env` is put in front (e.g. `TENSORRT_ROOT=<its root> `).
+ */
+export function nativeBuildCommand(env = ''): string {
+  const script = join(packageDir(), 'scripts', 'build-native.mjs');
+  return `${env}node ${/[^\w./@+-]/.test(script) ? JSON.stringify(script) : script}`;
+}
+
+/**
  * Candidate addon files: an explicit path alone, else `TRT_REFIT_NATIVE_ADDON` alone (asking for one file and
  * silently getting another would be worse than failing), else `TRT_REFIT_BUILD_DIR` and the package's own
  * `build/` (Release, then Debug).

@@ -13,7 +13,7 @@ import type { NativeBinding, NativeCudaStatus, NativeDeviceProperties, NativeTen
 import type { DynamicDimRange, NativeContext } from './context.js';
 import { NativeDeviceApi } from './device.js';
 import { LogBridges } from './diagnostics.js';
-import { loadBinding, type BindingAttempt, type NativeBuildRecord } from './load-binding.js';
+import { loadBinding, nativeBuildCommand, type BindingAttempt, type NativeBuildRecord } from './load-binding.js';
 import { builderFlagBits } from './native-enums.js';
 import { rangeError, typeError } from './validate.js';
 
@@ -63,7 +63,7 @@ export interface BackendProbe {
   readonly reasons: UnavailableReason[];
 }
 
-const BUILD_FIX = 'build the addon: pnpm --filter @trt-refit/native-backend run build:native (needs the CUDA toolkit headers; set TENSORRT_ROOT for TensorRT support)';
+const BUILD_FIX = `build the addon: ${nativeBuildCommand()} (needs the CUDA toolkit headers; set TENSORRT_ROOT for TensorRT support)`;
 
 function buildReason(record: NativeBuildRecord | undefined): string {
   return record?.tensorrt?.reason ?? record?.reason ?? 'no TensorRT headers were found at build time';
@@ -134,7 +134,7 @@ export function diagnoseNativeBackend(options: NativeBackendOptions = {}): Nativ
   if (!binding.info.tensorrt || !trtModule) {
     reasons.push({
       cause: `the addon was built without TensorRT support: ${buildReason(build)}`,
-      fix: `set TENSORRT_ROOT (or TENSORRT_INCLUDE_DIR) to TensorRT's headers and rebuild: pnpm --filter @trt-refit/native-backend run build:native`,
+      fix: `set TENSORRT_ROOT (or TENSORRT_INCLUDE_DIR) to TensorRT's headers and rebuild: ${nativeBuildCommand('TENSORRT_ROOT=<its root> ')}`,
     });
     return { reasons, notes, ...base, ...(cuda ? { cuda } : {}), ...(device ? { device } : {}) };
   }
@@ -146,7 +146,7 @@ export function diagnoseNativeBackend(options: NativeBackendOptions = {}): Nativ
   if (!tensorrt.ok) {
     for (const err of tensorrt.errors) {
       if (/differs between majors|older than/.test(err)) {
-        reasons.push({ cause: err, fix: `rebuild the addon against the installed TensorRT's headers (TENSORRT_ROOT=<its root> pnpm --filter @trt-refit/native-backend run build:native), or install TensorRT ${trtModule.headerVersion} or a newer ${headerMajor}.x` });
+        reasons.push({ cause: err, fix: `rebuild the addon against the installed TensorRT's headers (${nativeBuildCommand('TENSORRT_ROOT=<its root> ')}), or install TensorRT ${trtModule.headerVersion} or a newer ${headerMajor}.x` });
       } else if (/already loaded/.test(err)) {
         reasons.push({ cause: err, fix: 'use one TensorRT per process (drop tensorrtLibDir or restart with the other folder)' });
       } else {

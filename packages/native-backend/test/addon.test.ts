@@ -53,5 +53,5 @@ describe.skipIf(!loaded.ok)('the built addon (no GPU needed)', () => {
 });
 
 describe.skipIf(loaded.ok)('the built addon', () => {
-  it.skip('skipped: the addon is not built here (run pnpm --filter @trt-refit/native-backend run build:native)', () => {});
+  it.skip('skipped: the addon is not built here (run npx trt-refit-build-native, or pnpm --filter @trt-refit/native-backend run build:native)', () => {});
 });

@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BackendUnavailableError, TrtRefitErrorCode } from '@trt-refit/core';
-import { addonCandidates, diagnoseNativeBackend, loadNativeBackend, probeNativeBackend } from '../src/index.js';
+import { addonCandidates, diagnoseNativeBackend, loadNativeBackend, nativeBuildCommand, probeNativeBackend } from '../src/index.js';
 import { fakeBinding } from './fake-binding.js';
 
 const causes = (r: { reasons: { cause: string }[] }) => r.reasons.map((x) => x.cause).join('\n');
@@ -23,7 +24,16 @@ describe('probeNativeBackend / loadNativeBackend', () => {
     expect(probe.available).toBe(false);
     expect(probe.reasons).toHaveLength(1);
     expect(probe.reasons[0]!.cause).toMatch(/native addon is not built.*trt_refit_native\.node \(not found\)/);
-    expect(probe.reasons[0]!.fix).toMatch(/build:native/);
+    expect(probe.reasons[0]!.fix).toMatch(/node \S*scripts\/build-native\.mjs/);
+  });
+
+  it('the printed build command runs as printed, from any folder (here: its --help, which builds nothing)', () => {
+    const command = nativeBuildCommand();
+    expect(command).toMatch(/^node \S+\/scripts\/build-native\.mjs$/);
+    const r = spawnSync(`${command} --help`, { shell: true, cwd: tmpdir(), encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Builds the trt-refit addon with cmake-js/);
+    expect(nativeBuildCommand('TENSORRT_ROOT=/opt/trt ')).toMatch(/^TENSORRT_ROOT=\/opt\/trt node /);
   });
 
   it('an explicit addon path or TRT_REFIT_NATIVE_ADDON is the only candidate; otherwise the build folders are', () => {
