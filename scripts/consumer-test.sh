@@ -37,6 +37,17 @@ const report = await refitEngine(backend, engine, { onnx: model });
 console.log(`consumer program: refitted ${report.weights} weights of a stripped plan`);
 TS
 npx tsc -p tsconfig.json
+# also with the libraries' declarations checked (skipLibCheck off), as the strictest consumers compile
+npx tsc -p tsconfig.json --skipLibCheck false
+# the protobufjs that onnx-proto loads in this graph: at least 6.11.4, the release that fixes GHSA-h755-8qp9-cq85
+node -e "
+const { createRequire } = require('module');
+const onnx = createRequire(require.resolve('@trt-refit/onnx'));
+const proto = createRequire(onnx.resolve('onnx-proto'));
+const v = proto('protobufjs/package.json').version;
+const [a, b, c] = v.split('.').map(Number);
+if (!(a > 6 || (a === 6 && (b > 11 || (b === 11 && c >= 4))))) throw new Error('onnx-proto loads protobufjs ' + v);
+console.log('onnx-proto loads protobufjs ' + v + ' here (>= 6.11.4): ok');"
 cp app.ts app.mts && npx tsc app.mts --module NodeNext --moduleResolution NodeNext --target ES2022 --outDir out --skipLibCheck >/dev/null && node out/app.mjs
 cat > conformance.test.mjs <<'JS'
 import { runConformanceSuite } from '@trt-refit/core/conformance';

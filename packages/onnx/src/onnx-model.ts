@@ -1,3 +1,6 @@
+// onnx-proto's declarations name protobufjs 6's global \`Long\` type (from @types/long 4, a dependency of this
+// package): referenced here so that consumers type-check with skipLibCheck off and a restricted \`types\` list.
+/// <reference types="long" preserve="true" />
 import { dirname, resolve } from 'node:path';
 import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
