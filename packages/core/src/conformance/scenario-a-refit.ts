@@ -13,6 +13,7 @@ import {
   refitFromOnnx,
   refitterWithLogs,
   runConvbn,
+  skipTest,
   type ConformanceContext,
 } from './context.js';
 
@@ -106,7 +107,7 @@ export function refitScenarios(ctx: ConformanceContext): void {
   });
 
   it('A3: an engine built from convbn_a, refitted with convbn_b, gives logits_b', async (t) => {
-    if (!ctx.caps.execution) return t.skip('numerical check: this backend does not execute engines');
+    if (!ctx.caps.execution) skipTest(t, 'numerical check: this backend does not execute engines');
     const { backend, engine } = await refittableA();
     await expectLogits(ctx, await runConvbn(ctx, engine), 'convbn', 'logits_a.npy');
     const refitter = backend.createRefitter(engine);
@@ -194,7 +195,7 @@ export function refitScenarios(ctx: ConformanceContext): void {
   });
 
   it('A7: an execution context created before a refit keeps working and sees the new weights', async (t) => {
-    if (!ctx.caps.execution) return t.skip('numerical check: this backend does not execute engines');
+    if (!ctx.caps.execution) skipTest(t, 'numerical check: this backend does not execute engines');
     const { backend, engine } = await refittableA();
     const input = await ctx.fixtures.npy('convbn', 'input.npy');
     const context = engine.createExecutionContext();

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { BuilderFlag, EngineStat, SerializationFlag } from '../enums.js';
 import { hasFeature } from '../version.js';
-import { buildFromOnnx, deserialize, expectLogits, refitFromOnnx, runConvbn, type ConformanceContext } from './context.js';
+import { buildFromOnnx, deserialize, expectLogits, refitFromOnnx, runConvbn, skipTest, type ConformanceContext } from './context.js';
 
 export function strippingScenarios(ctx: ConformanceContext): void {
   const a = () => ctx.fixtures.path('convbn', 'convbn_a.onnx');
@@ -75,7 +75,7 @@ export function strippingScenarios(ctx: ConformanceContext): void {
 
   it('B3: with INCLUDE_REFIT (10.14+) the full plan stays refittable', async (t) => {
     const backend = await ctx.factory();
-    if (!hasFeature(backend.tensorrtVersion, 'SerializationFlag.INCLUDE_REFIT')) t.skip(`INCLUDE_REFIT needs TensorRT 10.14; the backend is ${backend.tensorrtVersion}`);
+    if (!hasFeature(backend.tensorrtVersion, 'SerializationFlag.INCLUDE_REFIT')) skipTest(t, `INCLUDE_REFIT needs TensorRT 10.14; the backend is ${backend.tensorrtVersion}`);
     const engine = await deserialize(backend, await buildFromOnnx(backend, a(), [BuilderFlag.STRIP_PLAN]));
     const refitter = backend.createRefitter(engine);
     await refitFromOnnx(backend, refitter, a());

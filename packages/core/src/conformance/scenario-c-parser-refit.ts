@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
 import { BuilderFlag } from '../enums.js';
 import { hasFeature } from '../version.js';
-import { buildFromOnnx, deserialize, expectLogits, refitterWithLogs, runConvbn, type ConformanceContext } from './context.js';
+import { buildFromOnnx, deserialize, expectLogits, refitterWithLogs, runConvbn, skipTest, type ConformanceContext } from './context.js';
 
 export function parserRefitScenarios(ctx: ConformanceContext): void {
   const a = () => ctx.fixtures.path('convbn', 'convbn_a.onnx');
@@ -52,7 +52,7 @@ export function parserRefitScenarios(ctx: ConformanceContext): void {
 
   it('C3: loadModelProto + loadInitializer (from safetensors) + refitModelProto applies a fine-tune', async (t) => {
     const backend = await ctx.factory();
-    if (!hasFeature(backend.tensorrtVersion, 'IParserRefitter.loadModelProto')) t.skip(`loadModelProto needs TensorRT 10.13; the backend is ${backend.tensorrtVersion}`);
+    if (!hasFeature(backend.tensorrtVersion, 'IParserRefitter.loadModelProto')) skipTest(t, `loadModelProto needs TensorRT 10.13; the backend is ${backend.tensorrtVersion}`);
     // A refittable (REFIT) engine of A, refitted with B's weights that come from a checkpoint, not from an ONNX file.
     const engine = await deserialize(backend, await buildFromOnnx(backend, a(), [BuilderFlag.REFIT]));
     const refitter = backend.createRefitter(engine);
@@ -73,7 +73,7 @@ export function parserRefitScenarios(ctx: ConformanceContext): void {
 
   it('C3: a second loadModelProto without refitting is an error', async (t) => {
     const { backend, parserRefitter } = await strippedA();
-    if (!hasFeature(backend.tensorrtVersion, 'IParserRefitter.loadModelProto')) t.skip(`loadModelProto needs TensorRT 10.13; the backend is ${backend.tensorrtVersion}`);
+    if (!hasFeature(backend.tensorrtVersion, 'IParserRefitter.loadModelProto')) skipTest(t, `loadModelProto needs TensorRT 10.13; the backend is ${backend.tensorrtVersion}`);
     const bytes = await ctx.fixtures.bytes('convbn', 'convbn_a.onnx');
     expect(await parserRefitter.loadModelProto(bytes)).toBe(true);
     expect(await parserRefitter.loadModelProto(bytes)).toBe(false);
@@ -90,7 +90,7 @@ export function parserRefitScenarios(ctx: ConformanceContext): void {
   });
 
   it('C4: on a stripped REFIT_IDENTICAL engine, weights whose content differs from the build are refused by name', async (t) => {
-    if (!ctx.caps.contentHashCheck) t.skip('the backend does not check REFIT_IDENTICAL refits against the build-time weights (capability contentHashCheck)');
+    if (!ctx.caps.contentHashCheck) skipTest(t, 'the backend does not check REFIT_IDENTICAL refits against the build-time weights (capability contentHashCheck)');
     const { refitter, parserRefitter, logger } = await strippedA();
     // B has the same graph, names and shapes as A but other values for c1.weight, b1.running_mean and fc.*.
     const ok = await parserRefitter.refitFromFile(ctx.fixtures.path('convbn', 'convbn_b.onnx'));

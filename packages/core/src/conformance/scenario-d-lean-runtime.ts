@@ -1,15 +1,12 @@
 import { expect, it } from 'vitest';
 import { BuilderFlag } from '../enums.js';
-import { buildFromOnnx, expectLogits, refitFromOnnx, runConvbn, type ConformanceContext } from './context.js';
+import { buildFromOnnx, expectLogits, refitFromOnnx, runConvbn, skipTest, type ConformanceContext } from './context.js';
 
 export function leanRuntimeScenarios(ctx: ConformanceContext): void {
   const a = () => ctx.fixtures.path('convbn', 'convbn_a.onnx');
 
   it('D1: a VERSION_COMPATIBLE + EXCLUDE_LEAN_RUNTIME + STRIP_PLAN plan loads only through loadRuntime, then refits as in B', async (t) => {
-    if (!ctx.leanRuntimePath) {
-      t.skip('no lean runtime library was given to the suite (leanRuntimePath)');
-      return;
-    }
+    if (!ctx.leanRuntimePath) skipTest(t, 'no lean runtime library was given to the suite (leanRuntimePath)');
     const backend = await ctx.factory();
     const plan = await buildFromOnnx(backend, a(), [BuilderFlag.VERSION_COMPATIBLE, BuilderFlag.EXCLUDE_LEAN_RUNTIME, BuilderFlag.STRIP_PLAN]);
     const plain = backend.createRuntime();

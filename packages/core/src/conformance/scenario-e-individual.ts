@@ -5,7 +5,7 @@ import { TrtRefitErrorCode } from '../errors.js';
 import type { Backend, CudaEngine } from '../interfaces.js';
 import type { NetworkDefinition } from '../network.js';
 import type { Weights } from '../weights.js';
-import { deserialize, type ConformanceContext } from './context.js';
+import { deserialize, skipTest, type ConformanceContext } from './context.js';
 import { maxRelativeError } from '../compare.js';
 
 const C_IN = 2;
@@ -127,15 +127,13 @@ export function individualScenarios(ctx: ConformanceContext): void {
   };
   const supported = async (t: { skip: (reason: string) => void }) => {
     const backend = await ctx.factory();
-    if (!ctx.caps.handBuiltNetworks) t.skip('the backend builds engines only through its ONNX parser');
-    else if (backend.tensorrtVersion.startsWith('10.') && Number(backend.tensorrtVersion.split('.')[1]) < 2) t.skip('REFIT_INDIVIDUAL needs TensorRT 10.2');
-    else return backend;
-    return undefined;
+    if (!ctx.caps.handBuiltNetworks) skipTest(t, 'the backend builds engines only through its ONNX parser');
+    if (backend.tensorrtVersion.startsWith('10.') && Number(backend.tensorrtVersion.split('.')[1]) < 2) skipTest(t, 'REFIT_INDIVIDUAL needs TensorRT 10.2');
+    return backend;
   };
 
   it('E1: setWeightsName and the marking calls return what TensorRT documents', async (t) => {
     const backend = await supported(t);
-    if (!backend) return;
     const { network, kernel, bias, constants } = convGelu(backend);
     expect(network.setWeightsName(kernel, 'conv.kernel')).toBe(true);
     expect(network.setWeightsName(kernel, 'conv.kernel')).toBe(true); // same weights, same name
@@ -156,7 +154,6 @@ export function individualScenarios(ctx: ConformanceContext): void {
 
   it('E2: with REFIT_INDIVIDUAL exactly the marked weights are refittable, and Conv-GELU fuses into fewer layers than with REFIT', async (t) => {
     const backend = await supported(t);
-    if (!backend) return;
     const individual = await build(backend, [BuilderFlag.REFIT_INDIVIDUAL], true);
     const all = await build(backend, [BuilderFlag.REFIT], false);
     expect(backend.createRefitter(individual).getAllWeights().sort()).toEqual(['conv.bias', 'conv.kernel']);
@@ -171,7 +168,6 @@ export function individualScenarios(ctx: ConformanceContext): void {
 
   it('E3: REFIT_INDIVIDUAL with REFIT or REFIT_IDENTICAL is refused at build, naming the rule', async (t) => {
     const backend = await supported(t);
-    if (!backend) return;
     for (const other of [BuilderFlag.REFIT, BuilderFlag.REFIT_IDENTICAL]) {
       const { builder, network } = convGelu(backend);
       const config = builder.createBuilderConfig();
@@ -188,7 +184,6 @@ export function individualScenarios(ctx: ConformanceContext): void {
 
   it('E4: STRIP_PLAN + REFIT_INDIVIDUAL strips exactly the marked weights; refit restores the outputs', async (t) => {
     const backend = await supported(t);
-    if (!backend) return;
     const engine = await build(backend, [BuilderFlag.STRIP_PLAN, BuilderFlag.REFIT_INDIVIDUAL], true);
     const refitter = backend.createRefitter(engine);
     expect(refitter.getAllWeights().sort()).toEqual(['conv.bias', 'conv.kernel']);

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { BuilderFlag } from '../enums.js';
 import { onnxParserRules } from '../parser-rules.js';
-import { buildFromOnnx, deserialize, refitterWithLogs, type ConformanceContext } from './context.js';
+import { buildFromOnnx, deserialize, refitterWithLogs, skipTest, type ConformanceContext } from './context.js';
 
 /**
  * G. The TensorRT behaviours docs/fidelity.md lists that hold on real TensorRT too: generated weight names of the
@@ -31,7 +31,7 @@ export function fidelityScenarios(ctx: ConformanceContext): void {
 
   it('G3: one parser refitter refits one model: a second refitFromFile returns false ("A model was previously parsed!")', async (t) => {
     const backend = await ctx.factory();
-    if (!onnxParserRules(backend.tensorrtVersion).oneModelPerParserRefitter) t.skip(`TensorRT ${backend.tensorrtVersion} takes a second model (rule P-ONE-MODEL)`);
+    if (!onnxParserRules(backend.tensorrtVersion).oneModelPerParserRefitter) skipTest(t, `TensorRT ${backend.tensorrtVersion} takes a second model (rule P-ONE-MODEL)`);
     const engine = await deserialize(backend, await buildFromOnnx(backend, ctx.fixtures.path('convbn', 'convbn_a.onnx'), [BuilderFlag.STRIP_PLAN]));
     const { refitter } = refitterWithLogs(backend, engine);
     const parserRefitter = backend.createParserRefitter(refitter);
