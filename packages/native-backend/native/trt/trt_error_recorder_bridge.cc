@@ -6,28 +6,6 @@
 namespace trt_refit {
 
 
-namespace {
-
-Napi::Array Records(Napi::Env env, std::vector<std::pair<int32_t, std::string>> const& records, size_t dropped,
-                    int32_t droppedCode) {
-  Napi::Array out = Napi::Array::New(env, records.size() + (dropped ? 1 : 0));
-  uint32_t i = 0;
-  if (dropped) {
-    Napi::Array r = Napi::Array::New(env, 2);
-    r.Set(0u, Napi::Number::New(env, droppedCode));
-    r.Set(1u, Napi::String::New(env, Concat(dropped, " messages were dropped (queue full)")));
-    out.Set(i++, r);
-  }
-  for (auto const& [code, text] : records) {
-    Napi::Array r = Napi::Array::New(env, 2);
-    r.Set(0u, Napi::Number::New(env, code));
-    r.Set(1u, Napi::String::New(env, text));
-    out.Set(i++, r);
-  }
-  return out;
-}
-}  // namespace
-
 // -------------------------------------------------------------------------------------- ErrorRecorderBridge
 
 void ErrorRecorderBridge::Init(Napi::Env env, AddonData& data) {

@@ -8,6 +8,8 @@ namespace trt_refit {
 namespace {
 constexpr size_t kMaxMessageBytes = 4096;
 
+}  // namespace
+
 Napi::Array Records(Napi::Env env, std::vector<std::pair<int32_t, std::string>> const& records, size_t dropped,
                     int32_t droppedCode) {
   Napi::Array out = Napi::Array::New(env, records.size() + (dropped ? 1 : 0));
@@ -26,7 +28,6 @@ Napi::Array Records(Napi::Env env, std::vector<std::pair<int32_t, std::string>> 
   }
   return out;
 }
-}  // namespace
 
 // ------------------------------------------------------------------------------------------------ DrainQueue
 

@@ -22,6 +22,10 @@
 
 namespace trt_refit {
 
+/** Queued (code, text) records as a JS array of [code, text] pairs, led by a "dropped" record when any were. */
+Napi::Array Records(Napi::Env env, std::vector<std::pair<int32_t, std::string>> const& records, size_t dropped,
+                    int32_t droppedCode);
+
 class DrainQueue {
  public:
   DrainQueue(Napi::Env env, Napi::Function notify, size_t capacity);
