@@ -18,10 +18,6 @@ interface Entry {
 const onnxName = (dtype: string) => SAFETENSORS_TO_ONNX[dtype] ?? ONNX_DTYPES[onnxTypeOf(dtype as DataType) ?? -1]?.name ?? dtype;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-/** One source's weights by name, and (ONNX + safetensors) how the checkpoint's names were matched. */
-interface Side {
-  readonly entries: Map<string, Entry>;
-}
 const entryOf = (dtype: string, dims: readonly number[], data: Uint8Array | null | undefined): Entry => ({ dtype, dims, bytes: data?.byteLength ?? 0, sha256: data ? sha(data) : null });
 
 /**
@@ -44,14 +40,14 @@ async function modelWeights(model: OnnxModel, engineNames: boolean): Promise<Map
 }
 
 /** A plan's weights (stripped ones have no data to compare) or a checkpoint's tensors under their own names. */
-async function fileWeights(path: string, kind: 'plan' | 'safetensors', reader: PlanReader | undefined): Promise<Side> {
+async function fileWeights(path: string, kind: 'plan' | 'safetensors', reader: PlanReader | undefined): Promise<Map<string, Entry>> {
   const entries = new Map<string, Entry>();
   if (kind === 'plan') for (const w of reader!.weights(await readInputFile(path))) entries.set(w.name, entryOf(onnxName(w.dtype), w.dims, w.data));
   else {
     const st = await openSafetensors(path);
     for (const t of st.tensors) entries.set(t.name, entryOf(onnxName(t.dtype), t.shape, await st.read(t.name)));
   }
-  return { entries };
+  return entries;
 }
 
 /**
@@ -82,8 +78,9 @@ async function modelAndCheckpoint(onnxPath: string, stPath: string, engineNames:
       ckpt.set(name, entryOf(t.dtypeName, t.dims, data));
     }
   }
+  const ckInfo = new Map(st.tensors.map((t) => [t.name, t]));
   for (const name of matching.unmatchedCheckpoint) {
-    const t = st.tensors.find((x) => x.name === name)!;
+    const t = ckInfo.get(name)!;
     ckpt.set(name, entryOf(onnxName(t.dtype), t.shape, await st.read(name)));
   }
   const matched = matching.matches.filter((m) => m.how !== 'name').map(({ checkpoint, initializer, how }) => ({ checkpoint, initializer, how }));
@@ -130,7 +127,7 @@ export async function diffSources(a: string, b: string, engine?: { backend: Back
   } else {
     // A plan holds the engine's names: compare an ONNX model against it under the names its import gives.
     const engineNames = !!engine || ka === 'plan' || kb === 'plan';
-    const side = async (p: string, k: typeof ka) => (k === 'onnx' ? modelWeights(await openOnnxModel(p), engineNames) : (await fileWeights(p, k, reader)).entries);
+    const side = async (p: string, k: typeof ka) => (k === 'onnx' ? modelWeights(await openOnnxModel(p), engineNames) : fileWeights(p, k, reader));
     [wa, wb] = await Promise.all([side(a, ka), side(b, kb)]);
   }
   const changed: DiffResult['changed'] = [];
