@@ -1,4 +1,4 @@
-import { realpath } from 'node:fs/promises';
+import { realpath, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, sep } from 'node:path';
 import { ExternalDataError } from './errors.js';
 import { openRegularFile, readFully } from '@trt-refit/core';
@@ -60,16 +60,19 @@ export function locationProblem(location: string): string | undefined {
  * tensor's bytes. With `into` at least that long, the bytes are read into it (no allocation; see
  * `OnnxModel.readTensor`).
  */
-export async function readExternalTensor(tensor: string, ref: ExternalDataRef, modelDir: string, expectedBytes: number, into?: Uint8Array): Promise<Uint8Array> {
-  const file = await resolveExternalFile(tensor, ref.location, modelDir);
+export async function readExternalTensor(tensor: string, ref: ExternalDataRef, modelDir: string, expectedBytes: number, into?: Uint8Array, files?: OpenFiles): Promise<Uint8Array> {
   const fail = (why: string) => new ExternalDataError(`tensor ${tensor}: external data file ${ref.location} ${why}`, tensor, ref.location);
-  let opened;
-  try {
-    opened = await openRegularFile(file, (what) => fail(`is ${what}, not a regular file`));
-  } catch (e) {
-    if (e instanceof ExternalDataError) throw e;
-    throw fail(`cannot be opened (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const open = async () => {
+    const file = await resolveExternalFile(tensor, ref.location, modelDir);
+    try {
+      return await openRegularFile(file, (what) => fail(`is ${what}, not a regular file`));
+    } catch (e) {
+      if (e instanceof ExternalDataError) throw e;
+      throw fail(`cannot be opened (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  };
+  // With `files`, the file is resolved, checked and opened once for every tensor of the session.
+  const opened = files ? await files.open(`${modelDir}\0${ref.location}`, open) : await open();
   const { fh, size } = opened;
   try {
     // Without a length TensorRT takes the whole file's size (WeightsContext::convertOnnxWeights, rule
@@ -94,7 +97,34 @@ export async function readExternalTensor(tensor: string, ref: ExternalDataRef, m
     if (e instanceof ExternalDataError) throw e;
     throw fail(`cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   } finally {
-    await fh.close();
+    if (!files) await fh.close();
+  }
+}
+
+/**
+ * Files opened once and shared by the reads of one session (`OnnxModel.streamTensors`, a streaming refit): each
+ * key is resolved, checked and opened on first use, and every handle is closed by {@link OpenFiles.close}. Saves an
+ * open, two `realpath`s, a `stat` and a close per tensor.
+ */
+export class OpenFiles {
+  readonly #files = new Map<string, Promise<{ fh: FileHandle; size: number }>>();
+
+  /** The file opened under `key`, opening it with `open` on first use (a failed open is not kept). */
+  open(key: string, open: () => Promise<{ fh: FileHandle; size: number }>): Promise<{ fh: FileHandle; size: number }> {
+    let f = this.#files.get(key);
+    if (!f) {
+      f = open();
+      this.#files.set(key, f);
+      f.catch(() => this.#files.delete(key));
+    }
+    return f;
+  }
+
+  /** Closes every file opened so far. */
+  async close(): Promise<void> {
+    const all = [...this.#files.values()];
+    this.#files.clear();
+    await Promise.all(all.map((f) => f.then((o) => o.fh.close(), () => undefined)));
   }
 }
 

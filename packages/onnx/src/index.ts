@@ -11,6 +11,8 @@ export type {
   OnnxTensorKind,
   ParseOnnxModelOptions,
   OpenOnnxModelOptions,
+  ReadTensorOptions,
+  StreamTensorsOptions,
 } from './onnx-model.js';
 export { int64ToBigInt, int64ToSafeNumber, type Int64Like } from './int64.js';
 export { halfToFloat, floatToHalf, bf16ToFloat, floatToBf16 } from './half.js';

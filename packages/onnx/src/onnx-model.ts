@@ -6,7 +6,7 @@ import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
 import { isTrtRefitError } from '@trt-refit/core';
 import { ExternalDataError, OnnxModelError } from './errors.js';
-import { readExternalTensor, parseExternalData, type ExternalDataRef } from './external-data.js';
+import { OpenFiles, readExternalTensor, parseExternalData, type ExternalDataRef } from './external-data.js';
 import { int64ToBigInt, int64ToSafeNumber, type Int64Like } from './int64.js';
 import { ONNX_DTYPES, onnxByteLength } from './onnx-dtype.js';
 import { lazyRawData, scanModelFile, strictView } from './lazy-model.js';
@@ -148,15 +148,135 @@ export class OnnxModel {
    * for (const t of model.tensors()) upload(t.name, await model.readTensor(t, { into: scratch }));
    * ```
    */
-  async readTensor(info: OnnxTensorInfo, options: { into?: Uint8Array } = {}): Promise<Uint8Array> {
+  async readTensor(info: OnnxTensorInfo, options: ReadTensorOptions = {}): Promise<Uint8Array> {
     if (info.unsupported) {
       const message = `tensor ${info.name}: ${info.unsupported}`;
       throw info.storage === 'external' ? new ExternalDataError(message, info.name, info.external?.location ?? locationOf(info.proto)) : new OnnxModelError(message, { tensor: info.name });
     }
-    if (info.storage === 'external') return readExternalTensor(info.name, info.external!, this.modelDir ?? process.cwd(), info.byteLength, options.into);
+    if (info.storage === 'external') return readExternalTensor(info.name, info.external!, this.modelDir ?? process.cwd(), info.byteLength, options.into, options.files);
     const lazy = info.storage === 'raw' ? lazyRawData(info.proto) : undefined;
-    if (lazy) return readLazyRaw(info, lazy, options.into);
+    if (lazy) return readLazyRaw(info, lazy, options.into, options.files);
     return embeddedBytes(info);
+  }
+
+  /**
+   * Reads tensors in order with reads ahead: while the caller works on one tensor, the next `readAhead` are already
+   * being read (positioned reads on the libuv pool, each file opened once), so reading overlaps the caller's work
+   * and a loop costs about the larger of the two instead of their sum. Tensors read from files (external data, large
+   * `raw_data` of a lazily opened model) land in `readAhead + 1` staging buffers of the largest one's size (or the
+   * caller's `buffers`, e.g. pinned memory for a device upload): a yielded view is valid until the next one is asked
+   * for, so copy or upload it before that. Embedded tensors are views of the model's bytes. Host memory: the staging
+   * buffers, however large the model. A failed read throws when its tensor is reached (not before), and breaking
+   * out of the loop waits for the reads in flight and closes the files.
+   *
+   * @example
+   * ```ts
+   * const model = await openOnnxModel('big.onnx'); // weights in big.onnx.data
+   * for await (const { info, bytes } of model.streamTensors(model.tensors())) await upload(info.name, bytes);
+   * ```
+   */
+  async *streamTensors(infos: Iterable<OnnxTensorInfo>, options: StreamTensorsOptions = {}): AsyncGenerator<{ info: OnnxTensorInfo; bytes: Uint8Array }, void, undefined> {
+    const list = [...infos];
+    const reader = new TensorReadAhead(this, list, options);
+    try {
+      for (const info of list) yield { info, bytes: await reader.read(info) };
+    } finally {
+      await reader.close();
+    }
+  }
+
+  /** True for a tensor whose bytes are read from a file when asked for (external data, lazily left `raw_data`). */
+  static readsFromFile(info: OnnxTensorInfo): boolean {
+    return info.storage === 'external' || (info.storage === 'raw' && lazyRawData(info.proto) !== undefined);
+  }
+}
+
+/** Options of {@link OnnxModel.readTensor}. */
+export interface ReadTensorOptions {
+  /** A buffer to read file-backed tensors into when it is at least the tensor's size (the result views its start). */
+  readonly into?: Uint8Array;
+  /** Files kept open across reads (see {@link OpenFiles}); the caller closes them. */
+  readonly files?: OpenFiles;
+}
+
+/** Options of {@link OnnxModel.streamTensors}. */
+export interface StreamTensorsOptions {
+  /** Tensors read ahead of the one the caller works on (default 1: double buffering; 0 reads one at a time). */
+  readonly readAhead?: number;
+  /**
+   * Staging buffers for file-backed tensors: at least `readAhead + 1`, each at least the largest such tensor
+   * (default: allocated, plain host memory).
+   */
+  readonly buffers?: readonly Uint8Array[];
+}
+
+/**
+ * The read-ahead pipeline of {@link OnnxModel.streamTensors} and the streaming parser refitter: file-backed tensors
+ * of `order` are read into staging buffers in rotation, `readAhead` ahead of the tensor last asked for. Asking for
+ * tensor k (with {@link TensorReadAhead.read}) releases the buffer of tensor k−1: the caller must be done with it.
+ * Tensors asked for out of the planned order, and embedded ones, are read directly.
+ * @internal
+ */
+export class TensorReadAhead {
+  readonly files = new OpenFiles();
+  readonly buffers: readonly Uint8Array[];
+  private readonly planned: OnnxTensorInfo[];
+  private readonly slot = new Map<OnnxTensorInfo, number>();
+  private readonly pending = new Map<number, Promise<Uint8Array>>();
+  private readonly ahead: number;
+  private next = 0; // index in `planned` of the next read to start
+  private asked = -1; // index in `planned` of the tensor last asked for
+
+  constructor(
+    private readonly model: OnnxModel,
+    order: readonly OnnxTensorInfo[],
+    options: StreamTensorsOptions & { allocate?: (byteLength: number, count: number) => readonly Uint8Array[] } = {},
+  ) {
+    const ahead = options.readAhead ?? 1;
+    if (!Number.isSafeInteger(ahead) || ahead < 0 || ahead > 64) throw new RangeError(`readAhead must be an integer from 0 to 64, got ${String(ahead)}`);
+    this.ahead = ahead;
+    this.planned = [...new Set(order.filter((t) => OnnxModel.readsFromFile(t) && !t.unsupported))];
+    this.planned.forEach((t, i) => this.slot.set(t, i));
+    const largest = this.planned.reduce((m, t) => (Number.isFinite(t.byteLength) && t.byteLength > m ? t.byteLength : m), 0);
+    const count = ahead + 1;
+    const given = options.buffers ?? (this.planned.length ? (options.allocate ? options.allocate(largest, count) : Array.from({ length: count }, () => new Uint8Array(largest))) : []);
+    if (this.planned.length && (given.length < count || given.some((b) => !(b instanceof Uint8Array) || b.byteLength < largest))) {
+      throw new RangeError(`staging buffers: ${count} Uint8Arrays of at least ${largest} bytes are needed (readAhead ${ahead} + 1), got ${given.length}${given.length ? ` of ${given.map((b) => b?.byteLength).join(', ')} bytes` : ''}`);
+    }
+    this.buffers = given;
+  }
+
+  /** True when `view` lies in one of the staging buffers. */
+  holds(view: ArrayBufferView): boolean {
+    return this.buffers.some((b) => b.buffer === view.buffer && view.byteOffset < b.byteOffset + b.byteLength && view.byteOffset + view.byteLength > b.byteOffset);
+  }
+
+  /** The tensor's bytes: from the pipeline when it is a planned file-backed tensor, else read directly. */
+  async read(info: OnnxTensorInfo): Promise<Uint8Array> {
+    const k = this.slot.get(info);
+    // Not planned, or asked for again after a later one (its buffer may be in use): a read of its own.
+    if (k === undefined || k < this.asked) return this.model.readTensor(info, { files: this.files });
+    this.asked = k;
+    // Asking for k releases the buffers of every tensor before it: start the reads up to k + ahead.
+    for (const [j, p] of this.pending) if (j < k) (this.pending.delete(j), p.catch(() => undefined));
+    if (this.next <= k) this.next = k;
+    while (this.next <= k + this.ahead && this.next < this.planned.length) {
+      const j = this.next++;
+      const p = this.model.readTensor(this.planned[j]!, { into: this.buffers[j % this.buffers.length], files: this.files });
+      p.catch(() => undefined); // surfaced when its tensor is asked for
+      this.pending.set(j, p);
+    }
+    const p = this.pending.get(k)!;
+    this.pending.delete(k);
+    return p;
+  }
+
+  /** Waits for the reads in flight (their buffers may be freed after this) and closes the files. */
+  async close(): Promise<void> {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    await Promise.allSettled(all);
+    await this.files.close();
   }
 }
 
@@ -276,21 +396,23 @@ function embeddedBytes(info: OnnxTensorInfo): Uint8Array {
 }
 
 /** The raw_data of a tensor left in the model file by a lazy open: one positioned read (into `into` when it fits). */
-async function readLazyRaw(info: OnnxTensorInfo, lazy: { path: string; offset: number; length: number }, into?: Uint8Array): Promise<Uint8Array> {
+async function readLazyRaw(info: OnnxTensorInfo, lazy: { path: string; offset: number; length: number }, into?: Uint8Array, files?: OpenFiles): Promise<Uint8Array> {
   const fail = (why: string) => new OnnxModelError(`tensor ${info.name} (${info.dtypeName}, dims [${info.dims.join(', ')}]): ${why}`, { tensor: info.name, file: lazy.path });
   if (lazy.length !== info.byteLength) throw fail(`raw_data has ${lazy.length} bytes, the shape needs ${info.byteLength}`);
-  let opened;
-  try {
-    opened = await openRegularFile(lazy.path, (what) => fail(`the model file is now ${what}`));
-  } catch (e) {
-    if (isTrtRefitError(e)) throw e;
-    throw fail(`the model file cannot be read again (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const open = async () => {
+    try {
+      return await openRegularFile(lazy.path, (what) => fail(`the model file is now ${what}`));
+    } catch (e) {
+      if (isTrtRefitError(e)) throw e;
+      throw fail(`the model file cannot be read again (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  };
+  const opened = files ? await files.open(`\0lazy\0${lazy.path}`, open) : await open();
   try {
     if (lazy.offset + lazy.length > opened.size) throw fail('the model file changed since it was opened (it is shorter)');
     return await readFully(opened.fh, lazy.offset, lazy.length, () => fail('the model file changed while being read'), into);
   } finally {
-    await opened.fh.close();
+    if (!files) await opened.fh.close();
   }
 }
 
@@ -422,7 +544,7 @@ class OverriddenModel extends OnnxModel {
   constructor(base: OnnxModel, private readonly overrides: ReadonlyMap<string, Uint8Array>) {
     super(base.proto, base.modelDir);
   }
-  override async readTensor(info: OnnxTensorInfo, options: { into?: Uint8Array } = {}): Promise<Uint8Array> {
+  override async readTensor(info: OnnxTensorInfo, options: ReadTensorOptions = {}): Promise<Uint8Array> {
     // TensorRT looks user data up by tensor name for any initializer (WeightsContext::convertOnnxWeights).
     const o = info.kind === 'initializer' ? this.overrides.get(info.name) : undefined;
     return o ?? super.readTensor(info, options);

@@ -13,12 +13,11 @@ import {
   type Weights,
 } from '@trt-refit/core';
 import type { FoldedBatchNorm } from './batch-norm.js';
-import { lazyRawData } from './lazy-model.js';
-import { OnnxModel, openOnnxModel, parseOnnxModel, withInitializers, type OnnxNodeProto, type OnnxTensorInfo } from './onnx-model.js';
+import { OnnxModel, TensorReadAhead, openOnnxModel, parseOnnxModel, withInitializers, type OnnxNodeProto, type OnnxTensorInfo } from './onnx-model.js';
 import { UniqueNames } from './parser-names.js';
 import { onnxParserRules, type OnnxParserRules } from '@trt-refit/core';
 import { materializeSource } from './refit-recipe.js';
-import { weightSources } from './weight-sources.js';
+import { weightSources, type WeightSource } from './weight-sources.js';
 
 /** Options of {@link OnnxParserRefitter}. */
 export interface OnnxParserRefitterOptions {
@@ -35,6 +34,20 @@ export interface OnnxParserRefitterOptions {
    * and folded BatchNormalization weights are set as host weights either way.
    */
   readonly streamTo?: (name: string, weights: Weights) => Promise<{ weights: Weights; location: 'HOST' | 'DEVICE' }> | { weights: Weights; location: 'HOST' | 'DEVICE' };
+  /**
+   * With `streamTo`: how many tensors are read ahead while `streamTo` of the previous one is pending (default 1:
+   * double buffering, so reading the file overlaps the upload; 0: one at a time). Each read-ahead costs one more
+   * staging buffer of the largest streamed tensor's size.
+   */
+  readonly readAhead?: number;
+  /**
+   * With `streamTo`: where streamed tensors are read to. Called once per refit with the largest streamed tensor's
+   * size and the number of buffers wanted (`readAhead + 1`); return that many buffers of at least that size, e.g.
+   * pinned host memory the upload can copy from directly (the native backend's `DeviceWeightsStreamer.staging`).
+   * The caller owns them; each is reused for another tensor once the `streamTo` promise of the tensor in it
+   * resolves. Default: plain host memory, allocated per refit.
+   */
+  readonly staging?: (byteLength: number, count: number) => readonly Uint8Array[];
   /** How `refitFromFile` opens models: see `OpenOnnxModelOptions.lazy` (default: lazily from 64 MiB on). */
   readonly lazy?: boolean;
   /**
@@ -239,32 +252,47 @@ export class OnnxParserRefitter implements ParserRefitter {
       return this.error('INVALID_GRAPH', `Failed to sort the model topologically: ${(e as Error).message}`);
     }
     this.warnBranchOrder(model);
+    // With streamTo, the tensors read from a file when asked for (external data, large embedded data of a model
+    // opened lazily) go through staging buffers, read ahead in the order the walk sets them.
+    let reader: TensorReadAhead | undefined;
+    if (this.options.streamTo) {
+      const seen = new Set<string>();
+      const order = sources.flatMap((x) => (x.kind === 'tensor' && refittable.has(x.name) && !seen.has(x.name) && (seen.add(x.name), OnnxModel.readsFromFile(x.tensor)) ? [x.tensor] : []));
+      try {
+        reader = new TensorReadAhead(model, order, { ...(this.options.readAhead !== undefined ? { readAhead: this.options.readAhead } : {}), ...(this.options.staging ? { allocate: this.options.staging } : {}) });
+      } catch (e) {
+        return this.error('INVALID_VALUE', `streaming: ${(e as Error).message}`);
+      }
+    }
+    try {
+      return await this.setAll(model, sources, refittable, reader);
+    } finally {
+      await reader?.close();
+    }
+  }
+
+  private async setAll(model: OnnxModel, sources: WeightSource[], refittable: Set<string>, reader: TensorReadAhead | undefined): Promise<boolean> {
     const total = refittable.size;
     let done = 0;
     const folds = new Map<string, FoldedBatchNorm | string>();
-    // Tensors read from a file when asked for: external data, and large embedded data of a model opened lazily.
-    const fromFile = (t: OnnxTensorInfo) => t.storage === 'external' || (t.storage === 'raw' && lazyRawData(t.proto) !== undefined);
-    // With streamTo, they go through one scratch buffer of the largest one's size.
-    const streamed = this.options.streamTo ? sources.flatMap((x) => (x.kind === 'tensor' && refittable.has(x.name) && fromFile(x.tensor) ? [x.tensor.byteLength] : [])) : [];
-    const scratch = streamed.length ? new Uint8Array(streamed.reduce((m, b) => (Number.isFinite(b) && b > m ? b : m), 0)) : undefined;
     for (const s of sources) {
       // TensorRT throws where the traversal meets a node it cannot handle: the refit stops there.
       if (s.kind === 'error') return this.error(s.code, s.message);
       // A name is set once: the set of refittable names loses it when it is set (later duplicates are skipped).
       if (!refittable.has(s.name)) continue;
       refittable.delete(s.name);
-      const streaming = !!this.options.streamTo && s.kind === 'tensor' && fromFile(s.tensor);
+      const streaming = reader !== undefined && s.kind === 'tensor' && OnnxModel.readsFromFile(s.tensor);
       let weights: Weights;
       let location: 'HOST' | 'DEVICE' = 'HOST';
       try {
-        const m = await materializeSource(model, s, this.rules, { folds, into: streaming ? scratch : undefined, warn: (w) => this.logger.log(Severity.WARNING, w) });
+        const m = await materializeSource(model, s, this.rules, { folds, ...(streaming ? { read: (t: OnnxTensorInfo) => reader!.read(t) } : {}), warn: (w) => this.logger.log(Severity.WARNING, w) });
         if (typeof m === 'string') return this.error(s.kind === 'tensor' ? 'UNSUPPORTED_NODE' : 'REFIT_FAILED', `Failed to import initializer. ${m}`);
         weights = m.weights;
         if (streaming) {
           ({ weights, location } = await this.options.streamTo!(s.name, weights));
-          // Host weights that still view the scratch buffer would change with the next tensor: keep a copy.
+          // Host weights that still view a staging buffer would change with a later tensor: keep a copy.
           const v = weights.values;
-          if (scratch && ArrayBuffer.isView(v) && v.buffer === scratch.buffer) weights = { ...weights, values: new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice() };
+          if (ArrayBuffer.isView(v) && reader!.holds(v)) weights = { ...weights, values: new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice() };
         }
         const proto = this.refitter.getWeightsPrototype(s.name);
         if (proto.type !== weights.type || proto.count !== weights.count) {

@@ -119,7 +119,7 @@ describe('OnnxParserRefitter', () => {
     expect(await p.refitFromFile(fixture('convbn/convbn_a_ext.onnx')), errorsOf(p)).toBe(true);
     // the five Conv/Gemm initializers come from external data; BN parameters are folded on the host
     expect(uploaded.sort()).toEqual(['c1.bias', 'c1.weight', 'c2.weight', 'fc.bias', 'fc.weight']);
-    expect(buffersSeen.size).toBe(1); // one scratch buffer for every external tensor: host memory stays at one tensor
+    expect(buffersSeen.size).toBe(2); // two staging buffers (one read ahead) for every external tensor, however many
     const model = await openOnnxModel(fixture('convbn/convbn_a.onnx'));
     for (const n of uploaded) {
       expect(state.getWeightsLocation(n)).toBe(TensorLocation.DEVICE);
@@ -162,8 +162,61 @@ describe('OnnxParserRefitter', () => {
     });
     expect(await p.refitFromFile(join(dir, 'm.onnx')), errorsOf(p)).toBe(true);
     expect([...uploaded.keys()].sort()).toEqual(['a', 'b']); // 'c' (12 bytes) is embedded in the structure
-    expect(buffers.size).toBe(1);
+    expect(buffers.size).toBe(2);
     for (const [i, x] of specs.entries()) expect(Buffer.from(hostBytes(state.getNamedWeights(x.name))).equals(Buffer.from(big(x.count, i + 1))), x.name).toBe(true);
+  });
+
+  it('streams through the staging buffers it is given, reading ahead while streamTo is pending', async () => {
+    const model = await openOnnxModel(fixture('convbn/convbn_a.onnx'));
+    const largest = Math.max(...['c1.bias', 'c1.weight', 'c2.weight', 'fc.bias', 'fc.weight'].map((n) => model.tensors().find((t) => t.name === n)!.byteLength));
+    for (const readAhead of [0, 1, 2]) {
+      const { refitter, state } = await fakeRefitter(fixture('convbn/convbn_a.onnx'));
+      const asked: [number, number][] = [];
+      const staging: Uint8Array[] = [];
+      const seen = new Set<ArrayBufferLike>();
+      let inStreamTo = 0;
+      const p = new OnnxParserRefitter(refitter, undefined, {
+        readAhead,
+        staging: (bytes, count) => {
+          asked.push([bytes, count]);
+          for (let i = 0; i < count; i++) staging.push(new Uint8Array(bytes + 8).subarray(8)); // views at an offset
+          return staging;
+        },
+        streamTo: async (name, w) => {
+          expect(inStreamTo++).toBe(0); // one tensor at a time is handed over
+          seen.add(hostBytes(w).buffer);
+          expect(staging.some((b) => b.buffer === hostBytes(w).buffer)).toBe(true);
+          const copy = hostBytes(w).slice();
+          await new Promise((r) => setTimeout(r, 2)); // an upload in flight: the buffer must not change meanwhile
+          expect(Buffer.from(hostBytes(w)).equals(Buffer.from(copy)), name).toBe(true);
+          inStreamTo--;
+          return { weights: { ...w, values: copy }, location: 'HOST' };
+        },
+      });
+      expect(await p.refitFromFile(fixture('convbn/convbn_a_ext.onnx')), errorsOf(p)).toBe(true);
+      expect(asked).toEqual([[largest, readAhead + 1]]);
+      expect(seen.size).toBe(Math.min(readAhead + 1, 5));
+      for (const n of ['c1.bias', 'c1.weight', 'c2.weight', 'fc.bias', 'fc.weight']) {
+        const expected = await model.readTensor(model.tensors().find((t) => t.name === n)!);
+        expect(Buffer.from(hostBytes(state.getNamedWeights(n))).equals(Buffer.from(expected)), n).toBe(true);
+      }
+    }
+  });
+
+  it('refuses staging buffers that are too few or too small, and a bad readAhead, before setting anything', async () => {
+    for (const [options, pattern] of [
+      [{ staging: (b: number) => [new Uint8Array(b)] }, /2 Uint8Arrays of at least \d+ bytes are needed \(readAhead 1 \+ 1\), got 1/],
+      [{ staging: (b: number, n: number) => Array.from({ length: n }, () => new Uint8Array(b - 1)) }, /at least \d+ bytes are needed/],
+      [{ readAhead: -1 }, /readAhead must be an integer from 0 to 64, got -1/],
+      [{ readAhead: 1.5 }, /readAhead must be an integer/],
+    ] as const) {
+      const { refitter } = await fakeRefitter(fixture('convbn/convbn_a.onnx'));
+      let streamed = 0;
+      const p = new OnnxParserRefitter(refitter, undefined, { streamTo: (_n, w) => (streamed++, { weights: w, location: 'HOST' }), ...options });
+      expect(await p.refitFromFile(fixture('convbn/convbn_a_ext.onnx'))).toBe(false);
+      expect(errorsOf(p)).toMatch(pattern);
+      expect(streamed).toBe(0);
+    }
   });
 
   it('readTensor({ into }) reads external data into the given buffer; a too small one is not used', async () => {
