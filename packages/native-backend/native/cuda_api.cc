@@ -83,4 +83,18 @@ void CheckCuda(cudaError_t e, char const* what) {
   throw NativeFailure{kCodeDevice, Concat(what, " failed: ", api.Describe(e))};
 }
 
+ScopedDevice::ScopedDevice(int device) {
+  CudaApi& api = CudaApi::Get();
+  int current = -1;
+  CheckCuda(api.cudaGetDevice(&current), "cudaGetDevice");
+  if (current != device) {
+    CheckCuda(api.cudaSetDevice(device), "cudaSetDevice");
+    previous_ = current;
+  }
+}
+
+ScopedDevice::~ScopedDevice() {
+  if (previous_ >= 0) CudaApi::Get().cudaSetDevice(previous_);
+}
+
 }  // namespace trt_refit

@@ -80,4 +80,18 @@ class CudaApi {
 // Throws NativeFailure{kCodeDevice} naming the call when `e` is an error (usable on any thread).
 void CheckCuda(cudaError_t e, char const* what);
 
+// Makes `device` the calling thread's current device for its scope and restores the previous one after, so an
+// operation on a buffer or stream of one GPU never changes which device later allocations without a device go to.
+// Throws NativeFailure when the device cannot be made current.
+class ScopedDevice {
+ public:
+  explicit ScopedDevice(int device);
+  ~ScopedDevice();
+  ScopedDevice(ScopedDevice const&) = delete;
+  ScopedDevice& operator=(ScopedDevice const&) = delete;
+
+ private:
+  int previous_ = -1;
+};
+
 }  // namespace trt_refit

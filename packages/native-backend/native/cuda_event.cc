@@ -35,7 +35,10 @@ CudaEvent::CudaEvent(Napi::CallbackInfo const& info) : Napi::ObjectWrap<CudaEven
   Napi::Env env = info.Env();
   timing_ = info.Length() > 0 && info[0].ToBoolean().Value();
   CudaApi& cuda = LoadedCuda(env);
+  // new CudaEvent(timing, device?): created on `device`, else on the calling thread's current device.
+  device_ = DeviceArg(env, info.Length() > 1 ? info[1] : env.Undefined(), "device");
   Guarded(env, [&] {
+    ScopedDevice on(device_);
     CheckCuda(cuda.cudaEventCreateWithFlags(&event_, timing_ ? cudaEventDefault : cudaEventDisableTiming),
               "cudaEventCreateWithFlags");
   });
@@ -59,6 +62,8 @@ Napi::Value CudaEvent::Record(Napi::CallbackInfo const& info) {
   Napi::Env env = info.Env();
   if (disposed_) throw CodedError(env, kCodeDisposed, "CudaEvent was used after dispose()");
   CudaStream& stream = CudaStream::From(env, info[0], "stream");
+  TRT_REFIT_RANGE_CHECK(stream.device() == device_, env, "record: the stream belongs to device ", stream.device(),
+                        " but the event to device ", device_, " (CUDA records an event only on a stream of its device)");
   Guarded(env, [&] { CheckCuda(LoadedCuda(env).cudaEventRecord(event_, stream.handle()), "cudaEventRecord"); });
   return env.Undefined();
 }

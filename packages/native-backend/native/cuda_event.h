@@ -31,6 +31,7 @@ class CudaEvent : public Napi::ObjectWrap<CudaEvent> {
 
   cudaEvent_t event_ = nullptr;
   bool timing_ = false;
+  int device_ = 0;
   bool disposed_ = false;
   // A pending synchronize() still queries the event: destroying it is deferred until that completes.
   int waiting_ = 0;

@@ -1,8 +1,12 @@
 // `binding.cuda`: loading status, device queries, and factories of the CUDA classes.
 #include "cuda_module.h"
 
+#include <mutex>
+#include <unordered_map>
+
 #include "common.h"
 #include "cuda_api.h"
+#include "cuda_loaded.h"
 #include "cuda_stream.h"
 #include "device_buffer.h"
 #include "pinned_pool.h"
@@ -85,10 +89,16 @@ Napi::Value DeviceProperties(Napi::CallbackInfo const& info) {
   return out;
 }
 
+// memGetInfo(device?): of `device`, else of the current device.
 Napi::Value MemGetInfo(Napi::CallbackInfo const& info) {
   Napi::Env env = info.Env();
   size_t freeBytes = 0, total = 0;
-  Guarded(env, [&] { CheckCuda(Cuda(env).cudaMemGetInfo(&freeBytes, &total), "cudaMemGetInfo"); });
+  Cuda(env);
+  int device = DeviceArg(env, info[0], "deviceId");
+  Guarded(env, [&] {
+    ScopedDevice on(device);
+    CheckCuda(Cuda(env).cudaMemGetInfo(&freeBytes, &total), "cudaMemGetInfo");
+  });
   Napi::Object out = Napi::Object::New(env);
   out.Set("free", static_cast<double>(freeBytes));
   out.Set("total", static_cast<double>(total));
@@ -98,38 +108,91 @@ Napi::Value MemGetInfo(Napi::CallbackInfo const& info) {
 Napi::Value Allocate(Napi::CallbackInfo const& info) {
   Napi::Env env = info.Env();
   Cuda(env);
-  return AddonData::Of(env).Constructor(env, "DeviceBuffer").New({info[0]});
+  return AddonData::Of(env).Constructor(env, "DeviceBuffer").New({info[0], info[1]});
 }
 
 Napi::Value CreateStream(Napi::CallbackInfo const& info) {
   Napi::Env env = info.Env();
   Cuda(env);
-  return AddonData::Of(env).Constructor(env, "CudaStream").New({});
+  return AddonData::Of(env).Constructor(env, "CudaStream").New({info[0]});
 }
 
 Napi::Value CreateEvent(Napi::CallbackInfo const& info) {
   Napi::Env env = info.Env();
   Cuda(env);
-  return AddonData::Of(env).Constructor(env, "CudaEvent").New({Napi::Boolean::New(env, info[0].ToBoolean().Value())});
+  return AddonData::Of(env).Constructor(env, "CudaEvent").New({Napi::Boolean::New(env, info[0].ToBoolean().Value()), info[1]});
 }
 
-// allocatePinned(byteLength): an ArrayBuffer over cudaHostAlloc'ed memory, freed by its finalizer. Copies from
-// or into it need no staging.
+// Pinned allocations lent to JS, by address, so freePinned can free one before its ArrayBuffer is collected.
+struct PinnedLoan {
+  void* ptr;
+  size_t size;
+  bool freed = false;
+};
+std::mutex pinnedMutex;
+std::unordered_map<void*, PinnedLoan*>& PinnedLoans() {
+  static auto* loans = new std::unordered_map<void*, PinnedLoan*>();  // leaked: finalizers may run at exit
+  return *loans;
+}
+
+// allocatePinned(byteLength): an ArrayBuffer over cudaHostAlloc'ed memory (portable: every device copies from it
+// without staging), freed by freePinned or else by its finalizer.
 Napi::Value AllocatePinned(Napi::CallbackInfo const& info) {
   Napi::Env env = info.Env();
   size_t n = SizeArg(env, info[0], "byteLength");
   CudaApi& cuda = Cuda(env);
   void* p = nullptr;
   Guarded(env, [&] { CheckCuda(cuda.cudaHostAlloc(&p, n > 0 ? n : 1, cudaHostAllocPortable), "cudaHostAlloc"); });
+  auto* loan = new PinnedLoan{p, n};
+  try {
+    std::lock_guard<std::mutex> lock(pinnedMutex);
+    PinnedLoans()[p] = loan;
+  } catch (...) {
+    delete loan;
+    cuda.cudaFreeHost(p);
+    throw;
+  }
   Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(n));
   return Napi::ArrayBuffer::New(
       env, p, n,
-      [](Napi::Env finalizerEnv, void* data, size_t* size) {
-        CudaApi::Get().cudaFreeHost(data);
-        Napi::MemoryManagement::AdjustExternalMemory(finalizerEnv, -static_cast<int64_t>(*size));
-        delete size;
+      [](Napi::Env finalizerEnv, void*, PinnedLoan* l) {
+        if (!l->freed) {
+          {
+            std::lock_guard<std::mutex> lock(pinnedMutex);
+            PinnedLoans().erase(l->ptr);
+          }
+          CudaApi::Get().cudaFreeHost(l->ptr);
+          Napi::MemoryManagement::AdjustExternalMemory(finalizerEnv, -static_cast<int64_t>(l->size));
+        }
+        delete l;
       },
-      new size_t(n));
+      loan);
+}
+
+// freePinned(arrayBuffer): frees memory of allocatePinned now and detaches the ArrayBuffer (its views read as
+// empty); false when it was already freed. No copy from or into it may be in flight. TypeError for any other
+// ArrayBuffer.
+Napi::Value FreePinned(Napi::CallbackInfo const& info) {
+  Napi::Env env = info.Env();
+  TRT_REFIT_TYPE_CHECK(info[0].IsArrayBuffer(), env, "buffer must be an ArrayBuffer returned by allocatePinned");
+  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+  if (ab.IsDetached()) return Napi::Boolean::New(env, false);
+  PinnedLoan* loan = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(pinnedMutex);
+    auto it = PinnedLoans().find(ab.Data());
+    if (it != PinnedLoans().end() && it->second->size == ab.ByteLength()) loan = it->second;
+  }
+  TRT_REFIT_TYPE_CHECK(loan != nullptr, env, "buffer must be an ArrayBuffer returned by allocatePinned");
+  ab.Detach();
+  {
+    std::lock_guard<std::mutex> lock(pinnedMutex);
+    PinnedLoans().erase(loan->ptr);
+  }
+  loan->freed = true;
+  CudaApi::Get().cudaFreeHost(loan->ptr);
+  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(loan->size));
+  return Napi::Boolean::New(env, true);
 }
 
 Napi::Value IsPinned(Napi::CallbackInfo const& info) {
@@ -165,10 +228,11 @@ class SynchronizeDeviceWorker : public Napi::AsyncWorker {
   int device_;
 };
 
+// synchronizeDevice(device?): of `device`, else of the current device.
 Napi::Value SynchronizeDevice(Napi::CallbackInfo const& info) {
   Napi::Env env = info.Env();
-  int device = 0;
-  Guarded(env, [&] { CheckCuda(Cuda(env).cudaGetDevice(&device), "cudaGetDevice"); });
+  Cuda(env);
+  int device = DeviceArg(env, info[0], "deviceId");
   auto* w = new SynchronizeDeviceWorker(env, device);
   Napi::Promise p = w->Promise();
   w->Queue();
@@ -190,6 +254,7 @@ Napi::Object CreateCudaModule(Napi::Env env, AddonData& data) {
   m.Set("memGetInfo", Napi::Function::New<MemGetInfo>(env, "memGetInfo"));
   m.Set("allocate", Napi::Function::New<Allocate>(env, "allocate"));
   m.Set("allocatePinned", Napi::Function::New<AllocatePinned>(env, "allocatePinned"));
+  m.Set("freePinned", Napi::Function::New<FreePinned>(env, "freePinned"));
   m.Set("isPinned", Napi::Function::New<IsPinned>(env, "isPinned"));
   m.Set("createStream", Napi::Function::New<CreateStream>(env, "createStream"));
   m.Set("createEvent", Napi::Function::New<CreateEvent>(env, "createEvent"));

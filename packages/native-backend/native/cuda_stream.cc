@@ -34,8 +34,10 @@ CudaStream& CudaStream::From(Napi::Env env, Napi::Value v, char const* parameter
 CudaStream::CudaStream(Napi::CallbackInfo const& info) : Napi::ObjectWrap<CudaStream>(info) {
   Napi::Env env = info.Env();
   CudaApi& cuda = LoadedCuda(env);
+  // new CudaStream(device?): on `device`, else on the calling thread's current device.
+  device_ = DeviceArg(env, info.Length() > 0 ? info[0] : env.Undefined(), "device");
   Guarded(env, [&] {
-    CheckCuda(cuda.cudaGetDevice(&device_), "cudaGetDevice");
+    ScopedDevice on(device_);
     // Non-blocking: the legacy default stream must not serialise our copies with unrelated work.
     CheckCuda(cuda.cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
   });
@@ -58,6 +60,7 @@ Napi::Value CudaStream::Synchronize(Napi::CallbackInfo const& info) {
   Ref();
   return Guarded(env, [&] {
     try {
+      ScopedDevice on(device_);  // the completion event must be created on the stream's device
       return WhenComplete(env, stream_, nullptr, nullptr, [this] { Unref(); });
     } catch (...) {
       Unref();

@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "completion_queue.h"
+#include "cuda_loaded.h"
 #include "cuda_stream.h"
 #include "pinned_pool.h"
 
@@ -76,8 +77,10 @@ DeviceBuffer::DeviceBuffer(Napi::CallbackInfo const& info) : Napi::ObjectWrap<De
   Napi::Env env = info.Env();
   size_ = SizeArg(env, info[0], "byteLength");
   CudaApi& cuda = Cuda(env);
+  // new DeviceBuffer(byteLength, device?): on `device`, else on the calling thread's current device.
+  device_ = DeviceArg(env, info.Length() > 1 ? info[1] : env.Undefined(), "device");
   Guarded(env, [&] {
-    CheckCuda(cuda.cudaGetDevice(&device_), "cudaGetDevice");
+    ScopedDevice on(device_);
     if (size_ > 0) {
       void* p = nullptr;
       cudaError_t e = cuda.cudaMalloc(&p, size_);
@@ -106,8 +109,12 @@ void DeviceBuffer::Free(Napi::Env env) noexcept {
   freed_ = true;
   if (ptr_) {
     CudaApi& cuda = CudaApi::Get();
-    cuda.cudaSetDevice(device_);
-    cuda.cudaFree(ptr_);
+    try {
+      ScopedDevice on(device_);
+      cuda.cudaFree(ptr_);
+    } catch (NativeFailure const&) {
+      cuda.cudaFree(ptr_);  // cudaFree finds the device of the pointer itself
+    }
     ptr_ = nullptr;
   }
   Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(size_));
@@ -120,6 +127,11 @@ void DeviceBuffer::EnsureLive(Napi::Env env) const {
 void DeviceBuffer::CheckRange(Napi::Env env, size_t offset, size_t length, char const* what) const {
   TRT_REFIT_RANGE_CHECK(offset <= size_ && length <= size_ - offset, env, what, ": ", length, " bytes at offset ",
                         offset, " do not fit in a device buffer of ", size_, " bytes");
+}
+
+void DeviceBuffer::CheckStreamDevice(Napi::Env env, int streamDevice, char const* what) const {
+  TRT_REFIT_RANGE_CHECK(streamDevice == device_, env, what, ": the stream belongs to device ", streamDevice,
+                        " but the buffer to device ", device_, "; use a stream created on the buffer's device");
 }
 
 void DeviceBuffer::OpFinished(Napi::Env env) {
@@ -137,7 +149,7 @@ Napi::Value DeviceBuffer::Upload(Napi::CallbackInfo const& info) {
   if (src.length == 0) return env.Undefined();
   CudaApi& cuda = Cuda(env);
   Guarded(env, [&] {
-    CheckCuda(cuda.cudaSetDevice(device_), "cudaSetDevice");
+    ScopedDevice on(device_);
     CheckCuda(cuda.cudaMemcpy(ptr_ + offset, src.data, src.length, cudaMemcpyHostToDevice), "cudaMemcpy (upload)");
   });
   return env.Undefined();
@@ -153,7 +165,7 @@ Napi::Value DeviceBuffer::Download(Napi::CallbackInfo const& info) {
   if (dst.length == 0) return env.Undefined();
   CudaApi& cuda = Cuda(env);
   Guarded(env, [&] {
-    CheckCuda(cuda.cudaSetDevice(device_), "cudaSetDevice");
+    ScopedDevice on(device_);
     CheckCuda(cuda.cudaMemcpy(dst.data, ptr_ + offset, dst.length, cudaMemcpyDeviceToHost), "cudaMemcpy (download)");
   });
   return env.Undefined();
@@ -171,11 +183,12 @@ Napi::Value DeviceBuffer::UploadAsync(Napi::CallbackInfo const& info) {
   CudaStream& stream = CudaStream::From(env, info[1], "stream");
   size_t offset = OffsetArg(env, info, 2);
   CheckRange(env, offset, src.length, "uploadAsync");
+  CheckStreamDevice(env, stream.device(), "uploadAsync");
   CudaApi& cuda = Cuda(env);
   auto keep = std::make_shared<Napi::ObjectReference>(Napi::Persistent(info[0].As<Napi::Object>()));
   std::shared_ptr<Staging> staging;
   return Guarded(env, [&]() -> Napi::Value {
-    CheckCuda(cuda.cudaSetDevice(device_), "cudaSetDevice");
+    ScopedDevice on(device_);
     if (src.length > 0) {
       void const* from = src.data;
       if (src.length <= PinnedPool::kMaxStagingBytes && !IsPinnedHostPointer(src.data)) {
@@ -213,12 +226,13 @@ Napi::Value DeviceBuffer::DownloadAsync(Napi::CallbackInfo const& info) {
   CudaStream& stream = CudaStream::From(env, info[1], "stream");
   size_t offset = OffsetArg(env, info, 2);
   CheckRange(env, offset, dst.length, "downloadAsync");
+  CheckStreamDevice(env, stream.device(), "downloadAsync");
   CudaApi& cuda = Cuda(env);
   auto keep = std::make_shared<Napi::ObjectReference>(Napi::Persistent(info[0].As<Napi::Object>()));
   std::shared_ptr<Staging> staging;
   CompletionQueue::OffThread offThread;
   return Guarded(env, [&]() -> Napi::Value {
-    CheckCuda(cuda.cudaSetDevice(device_), "cudaSetDevice");
+    ScopedDevice on(device_);
     if (dst.length > 0) {
       void* to = dst.data;
       if (dst.length <= PinnedPool::kMaxStagingBytes && !IsPinnedHostPointer(dst.data)) {

@@ -39,6 +39,8 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
   void EnsureLive(Napi::Env env) const;
   // Checks that [offset, offset + length) lies inside the buffer.
   void CheckRange(Napi::Env env, size_t offset, size_t length, char const* what) const;
+  // RangeError unless a stream of `streamDevice` may carry this buffer's copies (it must be the buffer's device).
+  void CheckStreamDevice(Napi::Env env, int streamDevice, char const* what) const;
   void Free(Napi::Env env) noexcept;
   void OpFinished(Napi::Env env);
 

@@ -7,13 +7,21 @@
  *
  * Copies happen at enqueue time (stream order is call order); each recorded event reports "not ready" to its first
  * three queries, so the addon's polling is exercised. Not a model of GPU timing: throughput figures are meaningless.
+ *
+ * FAKE_CUDA_DEVICES=N (default 1) makes N devices. The current device is per thread, as in CUDA; allocations,
+ * streams and events belong to the device current when they were made, and the fake is strict where CUDA is:
+ * recording an event on another device's stream fails (cudaErrorInvalidResourceHandle), and so does an async copy
+ * into memory of one device on a stream of another, or one enqueued while another device is current.
  */
 #include <cuda_runtime_api.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct Block { void* p; size_t n; int pinned; struct Block* next; } Block;
+typedef struct Block { void* p; size_t n; int pinned; int device; struct Block* next; } Block;
+static __thread int current;
+static int devices(void) { const char* e = getenv("FAKE_CUDA_DEVICES"); int n = e ? atoi(e) : 1; return n > 0 ? n : 1; }
+typedef struct { int device; } Stream;
 static Block* blocks;
 static size_t deviceBytes;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -21,7 +29,7 @@ static const size_t kTotal = (size_t)80 << 30;
 
 static void add(void* p, size_t n, int pinned) {
   Block* b = malloc(sizeof *b);
-  b->p = p; b->n = n; b->pinned = pinned;
+  b->p = p; b->n = n; b->pinned = pinned; b->device = current;
   pthread_mutex_lock(&mu);
   b->next = blocks; blocks = b;
   if (!pinned) deviceBytes += n;
@@ -34,6 +42,15 @@ static int drop(void* p) {
   }
   pthread_mutex_unlock(&mu);
   return 0;
+}
+/* The device of the device allocation holding p, or -1. */
+static int deviceOf(const void* p) {
+  pthread_mutex_lock(&mu);
+  for (Block* b = blocks; b; b = b->next) {
+    if (!b->pinned && (const char*)p >= (char*)b->p && (const char*)p < (char*)b->p + b->n) { int d = b->device; pthread_mutex_unlock(&mu); return d; }
+  }
+  pthread_mutex_unlock(&mu);
+  return -1;
 }
 static int find(const void* p) {
   pthread_mutex_lock(&mu);
@@ -49,9 +66,9 @@ const char* cudaGetErrorString(cudaError_t e) { return e == cudaErrorMemoryAlloc
 cudaError_t cudaGetLastError(void) { return cudaSuccess; }
 cudaError_t cudaRuntimeGetVersion(int* v) { *v = 13000; return cudaSuccess; }
 cudaError_t cudaDriverGetVersion(int* v) { *v = 13000; return cudaSuccess; }
-cudaError_t cudaGetDeviceCount(int* n) { *n = 1; return cudaSuccess; }
-cudaError_t cudaGetDevice(int* d) { *d = 0; return cudaSuccess; }
-cudaError_t cudaSetDevice(int d) { return d == 0 ? cudaSuccess : cudaErrorInvalidDevice; }
+cudaError_t cudaGetDeviceCount(int* n) { *n = devices(); return cudaSuccess; }
+cudaError_t cudaGetDevice(int* d) { *d = current; return cudaSuccess; }
+cudaError_t cudaSetDevice(int d) { if (d < 0 || d >= devices()) return cudaErrorInvalidDevice; current = d; return cudaSuccess; }
 cudaError_t cudaDeviceGetAttribute(int* v, enum cudaDeviceAttr a, int d) { (void)a; (void)d; *v = 0; return cudaSuccess; }
 cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp* p, int d) {
   (void)d; memset(p, 0, sizeof *p); strcpy(p->name, "Fake CUDA device (host memory)");
@@ -65,7 +82,13 @@ cudaError_t cudaMalloc(void** p, size_t n) {
 }
 cudaError_t cudaFree(void* p) { if (!p) return cudaSuccess; if (!drop(p)) return cudaErrorInvalidValue; free(p); return cudaSuccess; }
 cudaError_t cudaMemcpy(void* d, const void* s, size_t n, enum cudaMemcpyKind k) { (void)k; memmove(d, s, n); return cudaSuccess; }
-cudaError_t cudaMemcpyAsync(void* d, const void* s, size_t n, enum cudaMemcpyKind k, cudaStream_t st) { (void)k; (void)st; memmove(d, s, n); return cudaSuccess; }
+cudaError_t cudaMemcpyAsync(void* d, const void* s, size_t n, enum cudaMemcpyKind k, cudaStream_t st) {
+  (void)k;
+  int dd = deviceOf(d), sd = deviceOf(s), on = st ? ((Stream*)st)->device : current;
+  if (on != current || (dd >= 0 && dd != on) || (sd >= 0 && sd != on)) return cudaErrorInvalidResourceHandle;
+  memmove(d, s, n);
+  return cudaSuccess;
+}
 cudaError_t cudaMemsetAsync(void* d, int v, size_t n, cudaStream_t st) { (void)st; memset(d, v, n); return cudaSuccess; }
 cudaError_t cudaHostAlloc(void** p, size_t n, unsigned int f) { (void)f; *p = malloc(n ? n : 1); if (!*p) return cudaErrorMemoryAllocation; add(*p, n, 1); return cudaSuccess; }
 cudaError_t cudaFreeHost(void* p) { if (!drop(p)) return cudaErrorInvalidValue; free(p); return cudaSuccess; }
@@ -75,15 +98,17 @@ cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes* a, const void
   a->type = k == 1 ? cudaMemoryTypeHost : k == 2 ? cudaMemoryTypeDevice : cudaMemoryTypeUnregistered;
   return cudaSuccess;
 }
-cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned int f) { (void)f; *s = (cudaStream_t)malloc(16); return cudaSuccess; }
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned int f) { (void)f; Stream* x = malloc(sizeof *x); x->device = current; *s = (cudaStream_t)x; return cudaSuccess; }
 cudaError_t cudaStreamDestroy(cudaStream_t s) { free(s); return cudaSuccess; }
 cudaError_t cudaStreamSynchronize(cudaStream_t s) { (void)s; return cudaSuccess; }
 cudaError_t cudaStreamQuery(cudaStream_t s) { (void)s; return cudaSuccess; }
 cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t e, unsigned int f) { (void)s; (void)e; (void)f; return cudaSuccess; }
-typedef struct { int polls; } Ev;
-cudaError_t cudaEventCreateWithFlags(cudaEvent_t* e, unsigned int f) { (void)f; *e = (cudaEvent_t)calloc(1, sizeof(Ev)); return cudaSuccess; }
+typedef struct { int polls; int device; } Ev;
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* e, unsigned int f) { (void)f; Ev* v = calloc(1, sizeof(Ev)); v->device = current; *e = (cudaEvent_t)v; return cudaSuccess; }
 cudaError_t cudaEventDestroy(cudaEvent_t e) { free(e); return cudaSuccess; }
-cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) { (void)s; __atomic_store_n(&((Ev*)e)->polls, 3, __ATOMIC_SEQ_CST); return cudaSuccess; }
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
+  if (s && ((Stream*)s)->device != ((Ev*)e)->device) return cudaErrorInvalidResourceHandle;
+  __atomic_store_n(&((Ev*)e)->polls, 3, __ATOMIC_SEQ_CST); return cudaSuccess; }
 cudaError_t cudaEventSynchronize(cudaEvent_t e) { __atomic_store_n(&((Ev*)e)->polls, 0, __ATOMIC_SEQ_CST); return cudaSuccess; }
 cudaError_t cudaEventQuery(cudaEvent_t e) {
   Ev* v = (Ev*)e;

@@ -122,23 +122,39 @@ export interface NativeCudaModule {
   setDevice(deviceId: number): void;
   /** `cudaGetDeviceProperties`, reduced to {@link NativeDeviceProperties}. */
   deviceProperties(deviceId: number): NativeDeviceProperties;
-  /** `cudaMemGetInfo` of the current device, in bytes. */
-  memGetInfo(): { free: number; total: number };
+  /** `cudaMemGetInfo` of `deviceId` (default the current device), in bytes. RangeError for a device that does not exist. */
+  memGetInfo(deviceId?: number): { free: number; total: number };
   /**
-   * A new {@link NativeDeviceBuffer}: `cudaMalloc` of `byteLength` bytes on the current device (none for 0). Throws
-   * ERR_TRT_REFIT_DEVICE, with the free and total memory in the message, when the allocation fails.
+   * A new {@link NativeDeviceBuffer}: `cudaMalloc` of `byteLength` bytes on `deviceId`, by default the current device
+   * (none for 0). Throws ERR_TRT_REFIT_DEVICE, with the free and total memory in the message, when the allocation
+   * fails, and a RangeError for a device that does not exist. Every later operation on the buffer runs with its
+   * device current and restores the caller's current device afterwards.
    */
-  allocate(byteLength: number): NativeDeviceBuffer;
-  /** An ArrayBuffer over page-locked memory (`cudaHostAlloc`), freed by its finalizer. */
+  allocate(byteLength: number, deviceId?: number): NativeDeviceBuffer;
+  /**
+   * An ArrayBuffer over page-locked memory (`cudaHostAlloc(cudaHostAllocPortable)`: every device copies from it
+   * without staging), freed by {@link NativeCudaModule.freePinned} or else by its finalizer.
+   */
   allocatePinned(byteLength: number): ArrayBuffer;
+  /**
+   * Frees memory of {@link NativeCudaModule.allocatePinned} now (`cudaFreeHost`) and detaches the ArrayBuffer;
+   * false when it was already freed. TypeError for any other ArrayBuffer. No copy may be in flight from or into it.
+   */
+  freePinned(buffer: ArrayBuffer): boolean;
   /** Whether the bytes of `view` are page-locked host memory (`cudaPointerGetAttributes`); false when empty. */
   isPinned(view: ArrayBufferView | ArrayBuffer): boolean;
-  /** A new non-blocking stream (`cudaStreamCreateWithFlags(cudaStreamNonBlocking)`) on the current device. */
-  createStream(): NativeCudaStream;
-  /** A new event (`cudaEventCreateWithFlags`); `timing: false` creates it with `cudaEventDisableTiming`. */
-  createEvent(timing: boolean): NativeCudaEvent;
-  /** `cudaDeviceSynchronize` of the current device on a worker thread; rejects with ERR_TRT_REFIT_DEVICE. */
-  synchronizeDevice(): Promise<void>;
+  /**
+   * A new non-blocking stream (`cudaStreamCreateWithFlags(cudaStreamNonBlocking)`) on `deviceId`, by default the
+   * current device. Async copies of a buffer must use a stream of the buffer's device (RangeError otherwise).
+   */
+  createStream(deviceId?: number): NativeCudaStream;
+  /**
+   * A new event (`cudaEventCreateWithFlags`) on `deviceId` (default the current device); `timing: false` creates it
+   * with `cudaEventDisableTiming`. It can be recorded only on streams of its device (RangeError otherwise).
+   */
+  createEvent(timing: boolean, deviceId?: number): NativeCudaEvent;
+  /** `cudaDeviceSynchronize` of `deviceId` (default the current device) on a worker thread; rejects with ERR_TRT_REFIT_DEVICE. */
+  synchronizeDevice(deviceId?: number): Promise<void>;
   /** Bytes of pinned staging memory the addon keeps cached. */
   stagingBytes(): number;
 }

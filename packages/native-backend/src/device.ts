@@ -19,6 +19,12 @@ function checkRange(what: string, offset: number, length: number, size: number):
   }
 }
 
+/** Where a buffer, stream or event goes: `device` is a CUDA device ordinal (default: the current device). */
+export interface DeviceOptions {
+  /** The CUDA device ordinal, 0 to `deviceCount() - 1`; default the calling thread's current device. */
+  readonly device?: number;
+}
+
 function bytesOf(view: ArrayBufferView): Uint8Array {
   return view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
@@ -38,6 +44,11 @@ export class NativeCudaStream implements CudaStream {
   /** True once {@link NativeCudaStream.dispose} was called. */
   get disposed(): boolean {
     return this.#disposed;
+  }
+
+  /** The CUDA device the stream belongs to (copies of buffers of that device only). */
+  get deviceId(): number {
+    return this.native.deviceId;
   }
 
   /** The raw `cudaStream_t`, for interop with other CUDA libraries. */
@@ -190,6 +201,7 @@ export class NativeDeviceBuffer implements DeviceBuffer {
       const s = streamArg(stream);
       const at = offsetArg(offset);
       checkRange('uploadAsync', at, view.byteLength, this.byteLength);
+      checkStreamDevice('uploadAsync', s, this.deviceId);
       return n.uploadAsync(view, s, at);
     });
   }
@@ -212,6 +224,7 @@ export class NativeDeviceBuffer implements DeviceBuffer {
     return callNativeAsync(() => {
       const n = this.live();
       const s = streamArg(stream);
+      checkStreamDevice('downloadAsync', s, this.deviceId);
       const at = offsetArg(offset);
       const target = dst === undefined ? new Uint8Array(Math.max(0, this.byteLength - at)) : expectView(dst, 'dst');
       checkRange('downloadAsync', at, target.byteLength, this.byteLength);
@@ -225,6 +238,10 @@ export class NativeDeviceBuffer implements DeviceBuffer {
     this.#disposed = true;
     this.native.dispose();
   }
+}
+
+function checkStreamDevice(what: string, stream: RawStream, device: number): void {
+  if (stream.deviceId !== device) throw rangeError(`${what}: stream`, `a stream of the buffer's device ${device}`, `a stream of device ${stream.deviceId}`);
 }
 
 function streamArg(stream: unknown): RawStream {
@@ -244,25 +261,49 @@ export function nativeStreamOf(stream: unknown, parameter = 'stream'): RawStream
 }
 
 /**
- * The native backend's `backend.device`: real CUDA memory, streams and events on the current device. Also usable
- * without TensorRT (`loadNativeDevice()`), e.g. to stage weights for another process.
+ * The native backend's `backend.device`: real CUDA memory, streams and events, on the current device or on the
+ * device each call names (`{ device }`). Every operation of a buffer, stream or event runs with its own device
+ * current and restores the caller's current device, so work for several GPUs can be mixed freely on one thread.
+ * Also usable without TensorRT (`loadNativeDevice()`), e.g. to stage weights for another process.
  */
 export class NativeDeviceApi implements DeviceApi {
   /** @internal */
   constructor(readonly cuda: NativeCudaModule) {}
 
-  /**
-   * DeviceApi::allocate: see {@link DeviceApi.allocate}. Here: `cudaMalloc` on the current device; throws a
-   * `TrtRefitError` with code ERR_TRT_REFIT_DEVICE (free and total memory in its message) when CUDA cannot allocate.
-   */
-  allocate(byteLength: number): NativeDeviceBuffer {
-    const n = expectSize(byteLength, 'byteLength');
-    return new NativeDeviceBuffer(callNative(() => this.cuda.allocate(n)));
+  /** @internal A device ordinal from `options.device` (undefined: the current device), checked against the count. */
+  deviceOption(options: unknown, parameter = 'options'): number | undefined {
+    if (options === undefined) return undefined;
+    if (options === null || typeof options !== 'object') throw typeError(parameter, 'an object ({ device })', options);
+    return this.deviceArg((options as DeviceOptions).device, `${parameter}.device`);
   }
 
-  /** DeviceApi::createStream: see {@link DeviceApi.createStream}. Here: a non-blocking CUDA stream on the current device. */
-  createStream(): NativeCudaStream {
-    return new NativeCudaStream(callNative(() => this.cuda.createStream()), this.cuda);
+  /** @internal A device ordinal (undefined passes through), a RangeError when this machine has no such device. */
+  deviceArg(device: unknown, parameter: string): number | undefined {
+    if (device === undefined) return undefined;
+    const d = expectSize(device, parameter);
+    const count = this.deviceCount();
+    if (d >= count) throw rangeError(parameter, `a CUDA device ordinal below ${count} (the devices of this machine)`, d);
+    return d;
+  }
+
+  /**
+   * DeviceApi::allocate: see {@link DeviceApi.allocate}. Here: `cudaMalloc` on `options.device` (default the current
+   * device); throws a `TrtRefitError` with code ERR_TRT_REFIT_DEVICE (free and total memory in its message) when
+   * CUDA cannot allocate, a RangeError for a device this machine does not have.
+   */
+  allocate(byteLength: number, options?: DeviceOptions): NativeDeviceBuffer {
+    const n = expectSize(byteLength, 'byteLength');
+    const device = this.deviceOption(options);
+    return new NativeDeviceBuffer(callNative(() => (device === undefined ? this.cuda.allocate(n) : this.cuda.allocate(n, device))));
+  }
+
+  /**
+   * DeviceApi::createStream: see {@link DeviceApi.createStream}. Here: a non-blocking CUDA stream on
+   * `options.device` (default the current device); async copies of a buffer need a stream of the buffer's device.
+   */
+  createStream(options?: DeviceOptions): NativeCudaStream {
+    const device = this.deviceOption(options);
+    return new NativeCudaStream(callNative(() => (device === undefined ? this.cuda.createStream() : this.cuda.createStream(device))), this.cuda);
   }
 
   fromHost(src: ArrayBufferView): NativeDeviceBuffer {
@@ -277,18 +318,31 @@ export class NativeDeviceApi implements DeviceApi {
     return buffer;
   }
 
-  /** A CUDA event; `timing` enables `elapsedTime`. */
-  createEvent(timing = false): NativeCudaEvent {
-    return new NativeCudaEvent(callNative(() => this.cuda.createEvent(timing)));
+  /** A CUDA event on `options.device` (default the current device); `timing` enables `elapsedTime`. */
+  createEvent(timing = false, options?: DeviceOptions): NativeCudaEvent {
+    const device = this.deviceOption(options);
+    return new NativeCudaEvent(callNative(() => (device === undefined ? this.cuda.createEvent(timing) : this.cuda.createEvent(timing, device))));
   }
 
   /**
-   * Page-locked host memory (`cudaHostAlloc`), freed when the returned array is garbage-collected. Copies from and
-   * into it skip staging and are fully asynchronous.
+   * Page-locked host memory (`cudaHostAlloc`, portable: pinned for every device), freed by
+   * {@link NativeDeviceApi.freePinned} or else when the returned array is garbage-collected. Copies from and into it
+   * skip staging and are fully asynchronous.
    */
   allocatePinned(byteLength: number): Uint8Array {
     const n = expectSize(byteLength, 'byteLength');
     return new Uint8Array(callNative(() => this.cuda.allocatePinned(n)));
+  }
+
+  /**
+   * Frees page-locked memory of {@link NativeDeviceApi.allocatePinned} now instead of at garbage collection
+   * (`cudaFreeHost`); the array and every view of its buffer become empty (detached). False when it was already
+   * freed; TypeError for an array that `allocatePinned` did not return. No copy from or into it may be in flight.
+   */
+  freePinned(array: Uint8Array): boolean {
+    if (!(array instanceof Uint8Array) || !(array.buffer instanceof ArrayBuffer)) throw typeError('array', 'a Uint8Array returned by allocatePinned', array);
+    if (array.byteOffset !== 0 || array.byteLength !== array.buffer.byteLength) throw typeError('array', 'the whole Uint8Array returned by allocatePinned, not a view of part of it', array);
+    return callNative(() => this.cuda.freePinned(array.buffer as ArrayBuffer));
   }
 
   /** True when `view` lies in page-locked memory. */
@@ -296,9 +350,10 @@ export class NativeDeviceApi implements DeviceApi {
     return callNative(() => this.cuda.isPinned(expectView(view, 'view')));
   }
 
-  /** `cudaMemGetInfo` of the current device. */
-  memoryInfo(): { free: number; total: number } {
-    return callNative(() => this.cuda.memGetInfo());
+  /** `cudaMemGetInfo` of `deviceId` (default the current device). */
+  memoryInfo(deviceId?: number): { free: number; total: number } {
+    const d = this.deviceArg(deviceId, 'deviceId');
+    return callNative(() => (d === undefined ? this.cuda.memGetInfo() : this.cuda.memGetInfo(d)));
   }
 
   /** The number of CUDA devices (`cudaGetDeviceCount`). */
@@ -312,9 +367,12 @@ export class NativeDeviceApi implements DeviceApi {
     return callNative(() => this.cuda.deviceProperties(id));
   }
 
-  /** Waits for all work on the device, off the JS thread. */
-  synchronize(): Promise<void> {
-    return callNativeAsync(() => this.cuda.synchronizeDevice());
+  /** Waits for all work on `deviceId` (default the current device), off the JS thread. */
+  synchronize(deviceId?: number): Promise<void> {
+    return callNativeAsync(() => {
+      const d = this.deviceArg(deviceId, 'deviceId');
+      return d === undefined ? this.cuda.synchronizeDevice() : this.cuda.synchronizeDevice(d);
+    });
   }
 }
 

@@ -25,7 +25,7 @@ export {
   type NativeBackendOptions,
   type NativeDiagnosis,
 } from './load-native-backend.js';
-export { NativeDeviceApi, NativeDeviceBuffer, NativeCudaStream, NativeCudaEvent, type NativeDeviceProperties } from './device.js';
+export { NativeDeviceApi, NativeDeviceBuffer, NativeCudaStream, NativeCudaEvent, type DeviceOptions, type NativeDeviceProperties } from './device.js';
 export { NativeBuilder, NativeBuilderConfig, type ProfileDims } from './builder.js';
 export { NativeNetworkDefinition } from './network.js';
 export { NativeOnnxParser } from './onnx-parser.js';
@@ -34,7 +34,7 @@ export { NativeCudaEngine, type IOTensorInfo } from './engine.js';
 export { NativeSerializationConfig } from './serialization-config.js';
 export { NativeExecutionContext } from './execution-context.js';
 export { NativeRefitter } from './refitter.js';
-export { DeviceWeightsStreamer } from './device-streamer.js';
+export { DeviceWeightsStreamer, dim0Shards, type DeviceStreamerStats, type DeviceWeightsStreamerOptions, type ShardRange } from './device-streamer.js';
 export { NativeParserRefitter } from './parser-refitter.js';
 export { planIdentityManifest, onnxIdentityManifest, type OnnxSource } from './identity.js';
 export { parseEngineLayers } from './engine-inspector.js';

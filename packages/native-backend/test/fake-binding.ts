@@ -112,8 +112,12 @@ class Disposable {
 
 export class FakeDeviceBuffer extends Disposable implements B.NativeDeviceBuffer {
   readonly memory: Uint8Array;
-  readonly deviceId = 0;
-  constructor(readonly byteLength: number) {
+  /** The sources of uploadAsync calls, in order. */
+  readonly uploads: ArrayBufferView[] = [];
+  constructor(
+    readonly byteLength: number,
+    readonly deviceId = 0,
+  ) {
     super();
     this.memory = new Uint8Array(byteLength);
   }
@@ -128,7 +132,9 @@ export class FakeDeviceBuffer extends Disposable implements B.NativeDeviceBuffer
     this.check('DeviceBuffer');
     new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength).set(this.memory.subarray(offset, offset + dst.byteLength));
   }
-  async uploadAsync(src: ArrayBufferView, _stream: B.NativeCudaStream, offset = 0): Promise<void> {
+  async uploadAsync(src: ArrayBufferView, stream: B.NativeCudaStream, offset = 0): Promise<void> {
+    if (stream.deviceId !== this.deviceId) throw new RangeError(`uploadAsync: the stream belongs to device ${stream.deviceId} but the buffer to device ${this.deviceId}`);
+    this.uploads.push(src);
     this.upload(src, offset);
   }
   async downloadAsync(dst: ArrayBufferView, _stream: B.NativeCudaStream, offset = 0): Promise<void> {
@@ -137,8 +143,10 @@ export class FakeDeviceBuffer extends Disposable implements B.NativeDeviceBuffer
 }
 
 export class FakeStream extends Disposable implements B.NativeCudaStream {
-  readonly deviceId = 0;
   readonly handle = 0x5000n;
+  constructor(readonly deviceId = 0) {
+    super();
+  }
   synchronize(): Promise<void> {
     this.check('CudaStream');
     return Promise.resolve();
@@ -165,24 +173,47 @@ export class FakeEvent extends Disposable implements B.NativeCudaEvent {
   }
 }
 
-export function fakeCuda(overrides: Partial<B.NativeCudaStatus> = {}): B.NativeCudaModule & { allocated: FakeDeviceBuffer[] } {
+export function fakeCuda(overrides: Partial<B.NativeCudaStatus> = {}): B.NativeCudaModule & { allocated: FakeDeviceBuffer[]; pinned: Set<ArrayBuffer>; streams: FakeStream[] } {
   const allocated: FakeDeviceBuffer[] = [];
+  const pinned = new Set<ArrayBuffer>();
+  const streams: FakeStream[] = [];
+  const count = overrides.deviceCount ?? 1;
+  const device = (d: number | undefined) => {
+    if (d !== undefined && !(d >= 0 && d < count)) throw new RangeError(`device must be the ordinal of a CUDA device (${count} here), received ${d}`);
+    return d ?? 0;
+  };
   return {
     allocated,
+    pinned,
+    streams,
     status: () => ({ headerVersion: '13.0', loaded: true, loadErrors: [], path: '/fake/libcudart.so.13', runtimeVersion: '13.0', driverVersion: '13.0', deviceCount: 1, ...overrides }),
-    deviceCount: () => 1,
+    deviceCount: () => count,
     getDevice: () => 0,
     setDevice: () => {},
     deviceProperties: () => ({ name: 'Fake GPU', computeCapability: '9.0', totalMemory: 1 << 30, multiProcessorCount: 1, pciBusId: '0:0:0' }),
     memGetInfo: () => ({ free: 1 << 29, total: 1 << 30 }),
-    allocate: (n: number) => {
-      const b = new FakeDeviceBuffer(n);
+    allocate: (n: number, d?: number) => {
+      const b = new FakeDeviceBuffer(n, device(d));
       allocated.push(b);
       return b;
     },
-    allocatePinned: (n: number) => new ArrayBuffer(n),
-    isPinned: () => false,
-    createStream: () => new FakeStream(),
+    allocatePinned: (n: number) => {
+      const b = new ArrayBuffer(n);
+      pinned.add(b);
+      return b;
+    },
+    freePinned: (b: ArrayBuffer) => {
+      if (b.byteLength === 0 && !pinned.has(b)) return false;
+      if (!pinned.delete(b)) throw new TypeError('buffer must be an ArrayBuffer returned by allocatePinned');
+      structuredClone(b, { transfer: [b] }); // detaches it, as the addon does
+      return true;
+    },
+    isPinned: (v: ArrayBufferView | ArrayBuffer) => pinned.has(ArrayBuffer.isView(v) ? (v.buffer as ArrayBuffer) : v),
+    createStream: (d?: number) => {
+      const s = new FakeStream(device(d));
+      streams.push(s);
+      return s;
+    },
     createEvent: () => new FakeEvent(),
     synchronizeDevice: () => Promise.resolve(),
     stagingBytes: () => 0,

@@ -9,7 +9,10 @@ import { setup } from './helpers.js';
 const model = fileURLToPath(new URL('../../../fixtures/convbn/convbn_a_ext.onnx', import.meta.url));
 
 describe('streaming refit: OnnxParserRefitter({ streamTo }) over the native refitter (fake addon)', () => {
-  it('sets every external tensor as DEVICE weights through DeviceWeightsStreamer; the rest stay on the host', async () => {
+  it.each([
+    ['scratch buffer of the parser refitter', false],
+    ["the streamer's pinned staging (staging: streamer.staging)", true],
+  ])('sets every external tensor as DEVICE weights through DeviceWeightsStreamer, read into the %s; the rest stay on the host', async (_, pinned) => {
     // The engine's refittable weights, named as TensorRT's parser names them (the onnx package's importer).
     const network = new NetworkDefinition();
     await importOnnxModel(await openOnnxModel(model), network);
@@ -25,7 +28,7 @@ describe('streaming refit: OnnxParserRefitter({ streamTo }) over the native refi
     const refitter = s.backend.createRefitter(engine);
 
     const streamer = new DeviceWeightsStreamer(s.backend.device);
-    const parserRefitter = new OnnxParserRefitter(refitter, silentLogger, { streamTo: streamer.streamTo });
+    const parserRefitter = new OnnxParserRefitter(refitter, silentLogger, pinned ? { streamTo: streamer.streamTo, staging: streamer.staging } : { streamTo: streamer.streamTo });
     const ok = await parserRefitter.refitFromFile(model);
     const errors = Array.from({ length: parserRefitter.getNbErrors() }, (_, i) => parserRefitter.getError(i)?.desc);
     expect(ok, errors.join('; ')).toBe(true);
@@ -34,6 +37,10 @@ describe('streaming refit: OnnxParserRefitter({ streamTo }) over the native refi
     expect(onDevice.length).toBeGreaterThan(0);
     for (const n of onDevice) expect(isDeviceValues(refitter.getNamedWeights(n).values)).toBe(true);
     expect(streamer.bytes).toBeGreaterThan(4000);
+    // Every streamed tensor was read straight into the pinned staging and copied from there, or none was.
+    expect(streamer.stats.tensors).toBe(onDevice.length);
+    expect(streamer.stats.fromStaging).toBe(pinned ? onDevice.length : 0);
+    expect(streamer.stagingBytes > 0).toBe(pinned);
     expect(await refitter.refitCudaEngine()).toBe(true);
     streamer.dispose();
   });
