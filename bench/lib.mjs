@@ -1,21 +1,98 @@
 // Shared helpers of the benchmark cases.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Median of `runs` timed runs of `fn` after one warm-up, in seconds. */
-export async function medianSeconds(fn, runs = 5) {
-  await fn();
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    globalThis.gc?.();
-    const t0 = process.hrtime.bigint();
-    await fn();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+/**
+ * Times the variants of one case alternately in this process: one warm-up of each, then `runs` rounds, each
+ * running every variant once (the order rotates from round to round, so none always runs first or after the same
+ * one). A collection is forced between calls, never inside a timed call; `before(name)`, when given, runs untimed
+ * before each call. Returns each variant's times in seconds,
+ * sorted, with median, min and max.
+ */
+export async function alternate(variants, runs = 7, { before } = {}) {
+  const names = Object.keys(variants);
+  const times = Object.fromEntries(names.map((n) => [n, []]));
+  for (const n of names) {
+    await before?.(n);
+    await variants[n]();
   }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1];
+  for (let r = 0; r < runs; r++) {
+    for (let k = 0; k < names.length; k++) {
+      const n = names[(r + k) % names.length];
+      await before?.(n); // untimed preparation (e.g. flushing the page cache's dirty pages of the last write)
+      globalThis.gc?.();
+      const t0 = process.hrtime.bigint();
+      await variants[n]();
+      times[n].push(Number(process.hrtime.bigint() - t0) / 1e9);
+    }
+  }
+  return Object.fromEntries(
+    names.map((n) => {
+      const t = times[n].sort((a, b) => a - b);
+      return [n, { median: median(t), min: t[0], max: t[t.length - 1], times: t }];
+    }),
+  );
+}
+
+function median(sorted) {
+  const m = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+}
+
+/**
+ * A case's result from {@link alternate}'s timings: `ours`, `baseline` and `limit` (any may be absent) in `unit`
+ * (GB/s of `bytes` when bytes is given, else ms), `ratio` = ours / baseline, `ratioToLimit` = ours / limit, and
+ * `spread` = [min, max] of each in the same unit (for GB/s the slowest run gives the min).
+ */
+export function figures(timed, { bytes } = {}) {
+  const unit = bytes ? 'GB/s' : 'ms';
+  const val = (s) => (bytes ? bytes / s / 1e9 : s * 1e3);
+  const out = { unit };
+  const spread = {};
+  for (const k of ['ours', 'baseline', 'limit']) {
+    const t = timed[k];
+    if (!t) continue;
+    out[k] = val(t.median);
+    spread[k] = bytes ? [val(t.max), val(t.min)] : [val(t.min), val(t.max)];
+  }
+  if (out.baseline !== undefined) out.ratio = out.ours / out.baseline;
+  if (out.limit !== undefined) out.ratioToLimit = out.ours / out.limit;
+  out.spread = spread;
+  return out;
+}
+
+/** The median of `runs` timed calls of `fn` after one warm-up, in seconds (for a figure with nothing to alternate). */
+export async function medianSeconds(fn, runs = 7) {
+  return (await alternate({ fn }, runs)).fn.median;
+}
+
+/** Reads a file with readSync in `chunk` steps into one reused buffer, calling `each(view)` per step. */
+export function readSyncLoop(path, each, chunk = 4 * 2 ** 20, range = undefined) {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = scratch(chunk);
+    const start = range?.offset ?? 0;
+    const end = range ? start + range.length : fstatSync(fd).size;
+    let s = 0;
+    for (let o = start; o < end; ) {
+      const n = readSync(fd, buf, 0, Math.min(chunk, end - o), o);
+      if (n <= 0) throw new Error(`${path} ended early`);
+      s += each(buf.subarray(0, n));
+      o += n;
+    }
+    return s;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const scratches = new Map();
+function scratch(n) {
+  let b = scratches.get(n);
+  if (!b) scratches.set(n, (b = Buffer.allocUnsafeSlow(n)));
+  return b;
 }
 
 /** A scratch folder removed at exit; refuses to start when the disk has less than `needBytes` free. */

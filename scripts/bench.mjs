@@ -7,7 +7,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { CASES } from '../bench/cases/index.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -15,12 +14,14 @@ const json = args.includes('--json');
 const onlyIdx = args.indexOf('--only');
 const only = onlyIdx >= 0 ? new Set(args[onlyIdx + 1].split(',')) : null;
 const runsIdx = args.indexOf('--runs');
-const runs = runsIdx >= 0 ? Number(args[runsIdx + 1]) : 5;
+const runs = runsIdx >= 0 ? Number(args[runsIdx + 1]) : 7;
 
 if (!existsSync(join(root, 'packages/onnx/dist/index.js')) || !args.includes('--no-build')) {
   const b = spawnSync('pnpm', ['run', 'build'], { cwd: root, stdio: ['ignore', 2, 2] });
   if (b.status !== 0) process.exit(b.status ?? 1);
 }
+// Imported after the build: the cases import the packages' built output.
+const { CASES } = await import('../bench/cases/index.mjs');
 
 const results = [];
 for (const c of CASES) {

@@ -1,78 +1,61 @@
 // onnx-read-embedded, onnx-read-external, onnx-read-vs-naive: read every initializer of a 1 GiB synthetic model
-// into typed views and touch every byte, beside fs.readFile (+ the same touch) and beside the naive way
-// (onnx-proto ModelProto.decode + a typed-array copy per tensor).
+// (256 FLOAT tensors of 4 MiB) and touch every byte.
+//   ours:     openOnnxModel + model.streamTensors (reads ahead, each file opened once) + touch
+//   baseline: embedded/external: fs.readFile of the file holding the weights + touch (what a user writes who
+//             wants the bytes; no copy); vs-naive: fs.readFile + onnx-proto ModelProto.decode + a typed-array copy
+//             per tensor (raw_data is not aligned inside the protobuf: a Float32Array needs the copy) + touch
+//   limit:    Node's best loop for the same work: readSync into one reused 4 MiB buffer + touch, over the same file
+// Figures in GB/s of weight bytes; `touchGBps` is the touch alone over the same bytes (in memory), the floor of all.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
 import { openOnnxModel } from '@trt-refit/onnx';
-import { GiB, childJson, medianSeconds, scratchDir, syntheticModel, touch } from '../lib.mjs';
+import { GiB, MiB, alternate, childJson, figures, readSyncLoop, scratchDir, syntheticModel, touch } from '../lib.mjs';
 
 const SIZE = Number(process.env.TRT_REFIT_BENCH_BYTES ?? GiB);
 
-/**
- * Ours: open, then read each tensor and touch it, streaming through one scratch buffer (`readTensor(t, { into })`)
- * as a refit that uploads each tensor does: external data, and embedded data of a model opened lazily (files of
- * 64 MiB or more), are read from the file into it; small embedded tensors are views of the model's bytes.
- */
-async function ours(path) {
+/** Ours: every tensor streamed with reads ahead and touched. */
+export async function streamAndTouch(path) {
   const model = await openOnnxModel(path);
-  const tensors = model.tensors();
-  const scratch = new Uint8Array(tensors.reduce((m, t) => Math.max(m, t.byteLength), 0));
   let s = 0;
-  let bytes = 0;
-  for (const t of tensors) {
-    const data = await model.readTensor(t, { into: scratch });
-    s += touch(data);
-    bytes += data.byteLength;
-  }
-  return { s, bytes };
+  for await (const { bytes } of model.streamTensors(model.tensors())) s += touch(bytes);
+  return s;
 }
 
-async function readFileAndTouch(path) {
-  return touch(new Uint8Array(await readFile(path)));
+const readFileAndTouch = async (path) => touch(await readFile(path));
+const limitLoop = (path) => readSyncLoop(path, touch);
+
+/** The touch alone over `bytes` bytes already in memory (4 MiB at a time), in seconds: median of 7. */
+async function touchOnly(bytes) {
+  const buf = Buffer.alloc(4 * MiB, 1);
+  const t = await alternate({
+    touch: () => {
+      let s = 0;
+      for (let o = 0; o < bytes; o += buf.length) s += touch(buf);
+      return s;
+    },
+  });
+  return bytes / t.touch.median / 1e9;
 }
 
-const gbps = (bytes, seconds) => bytes / seconds / 1e9;
-
-const embedded = {
-  name: 'onnx-read-embedded',
-  async run({ runs }) {
-    const dir = scratchDir(2 * SIZE);
-    const m = await syntheticModel(dir, SIZE);
-    const tOurs = await medianSeconds(() => ours(m.modelPath), runs);
-    const tBase = await medianSeconds(() => readFileAndTouch(m.modelPath), runs);
-    const ratio = tBase / tOurs;
-    return { unit: 'GB/s', ours: gbps(m.bytes, tOurs), baseline: gbps(m.bytes, tBase), baselineName: 'fs.readFile + touch', ratio, tensors: m.tensors, bytes: m.bytes, target: 'ratio >= 0.8', met: ratio >= 0.8 };
-  },
-};
-
-const external = {
-  name: 'onnx-read-external',
-  async run({ runs }) {
-    const dir = scratchDir(2 * SIZE);
-    const m = await syntheticModel(dir, SIZE, { external: true });
-    const tOurs = await medianSeconds(() => ours(m.modelPath), runs);
-    const tBase = await medianSeconds(() => readFileAndTouch(m.externalDataPath), runs);
-    // Peak RSS of a fresh process that only streams the model tensor by tensor (see read-external-child.mjs).
-    const child = childJson(fileURLToPath(new URL('../read-external-child.mjs', import.meta.url)), [m.modelPath]);
-    const peakRssRatio = child.peakRss / m.bytes;
-    const ratio = tBase / tOurs;
-    return {
-      unit: 'GB/s',
-      ours: gbps(m.bytes, tOurs),
-      baseline: gbps(m.bytes, tBase),
-      baselineName: 'fs.readFile(sidecar) + touch',
-      ratio,
-      peakRssRatio,
-      peakRssMiB: child.peakRss / 2 ** 20,
-      startRssMiB: child.startRss / 2 ** 20,
-      tensors: m.tensors,
-      bytes: m.bytes,
-      target: 'ratio >= 0.8, peakRssRatio <= 0.25',
-      met: ratio >= 0.8 && peakRssRatio <= 0.25,
-    };
-  },
-};
+function readCase(name, external) {
+  return {
+    name,
+    async run({ runs }) {
+      const dir = scratchDir(2 * SIZE);
+      const m = await syntheticModel(dir, SIZE, { external });
+      const weightsFile = external ? m.externalDataPath : m.modelPath;
+      const timed = await alternate({ ours: () => streamAndTouch(m.modelPath), baseline: () => readFileAndTouch(weightsFile), limit: () => limitLoop(weightsFile) }, runs);
+      const f = figures(timed, { bytes: m.bytes });
+      const extra = { baselineName: external ? 'fs.readFile(sidecar) + touch' : 'fs.readFile + touch', limitName: 'readSync 4 MiB reused + touch', touchGBps: await touchOnly(m.bytes), tensors: m.tensors, bytes: m.bytes };
+      if (!external) return { ...f, ...extra, target: 'ratioToLimit >= 0.8', met: f.ratioToLimit >= 0.8 };
+      // Peak RSS of a fresh process that only streams the model (see read-external-child.mjs).
+      const child = childJson(fileURLToPath(new URL('../read-external-child.mjs', import.meta.url)), [m.modelPath]);
+      const peakRssRatio = child.peakRss / m.bytes;
+      return { ...f, ...extra, peakRssRatio, peakRssMiB: child.peakRss / MiB, startRssMiB: child.startRss / MiB, target: 'ratioToLimit >= 0.8, peakRssRatio <= 0.1', met: f.ratioToLimit >= 0.8 && peakRssRatio <= 0.1 };
+    },
+  };
+}
 
 const vsNaive = {
   name: 'onnx-read-vs-naive',
@@ -86,11 +69,10 @@ const vsNaive = {
       for (const t of proto.graph.initializer) s += touch(new Uint8Array(t.rawData)); // a typed-array copy per tensor
       return s;
     };
-    const tOurs = await medianSeconds(() => ours(m.modelPath), runs);
-    const tNaive = await medianSeconds(naive, runs);
-    const ratio = tNaive / tOurs;
-    return { unit: 'GB/s', ours: gbps(m.bytes, tOurs), baseline: gbps(m.bytes, tNaive), baselineName: 'ModelProto.decode + copy per tensor', ratio, bytes: m.bytes, target: 'ratio >= 3', met: ratio >= 3 };
+    const timed = await alternate({ ours: () => streamAndTouch(m.modelPath), baseline: naive, limit: () => limitLoop(m.modelPath) }, runs);
+    const f = figures(timed, { bytes: m.bytes });
+    return { ...f, baselineName: 'readFile + ModelProto.decode + copy per tensor + touch', limitName: 'readSync 4 MiB reused + touch', bytes: m.bytes, target: 'ratio >= 3', met: f.ratio >= 3 };
   },
 };
 
-export default [embedded, external, vsNaive];
+export default [readCase('onnx-read-embedded', false), readCase('onnx-read-external', true), vsNaive];

@@ -1,11 +1,10 @@
-import { DataType } from './data-type.js';
+import { DataType, byteLengthFor, isDataType } from './data-type.js';
 import { ErrorCode, Severity, TensorLocation, WeightsRole } from './enums.js';
 import type { LayerWeightsRef, WeightsPrototype } from './interfaces.js';
 import type { WeightInfo, WeightInventory } from './inventory.js';
 import { silentLogger, type ErrorRecorder, type Logger } from './logger.js';
 import { NEWEST_KNOWN_TENSORRT } from './version.js';
 import { isDeviceValues, NULL_WEIGHTS, weightsProblem, type Weights } from './weights.js';
-import { isDataType } from './data-type.js';
 import { InvalidArgumentError } from './errors.js';
 import { MAX_WEIGHTS_NAME_BYTES as MAX_NAME_BYTES } from './validate.js';
 
@@ -55,7 +54,13 @@ export class RefitState {
   private readonly memberStart: Int32Array;
   private readonly memberList: Int32Array;
   private readonly stripped = new Set<number>();
-  private readonly set = new Map<number, SetWeights>();
+  /**
+   * The weights set, by weight index, and where (0 unset, 1 HOST, 2 DEVICE): flat arrays rather than a Map of
+   * entries, so a set is a lookup and two stores (a 1M-weight refit's N−1 sets cost about a Map set loop).
+   */
+  private readonly setWeightsOf: (Weights | undefined)[];
+  private readonly setWhere: Uint8Array;
+  private setCount = 0;
   private missingCache: string[] | null = null;
   private logger: Logger;
   private recorder: ErrorRecorder | null;
@@ -82,6 +87,8 @@ export class RefitState {
       this.index.set(w.name, i);
       if (this.index.size !== i + 1) throw new InvalidArgumentError(`weight inventory: ${w.name} is listed twice`, { name: w.name });
     }
+    this.setWeightsOf = new Array<Weights | undefined>(n).fill(undefined);
+    this.setWhere = new Uint8Array(n);
     const parent = (this.parent = new Int32Array(n));
     for (let i = 0; i < n; i++) parent[i] = i;
     for (const group of inventory.fusionGroups) {
@@ -144,10 +151,21 @@ export class RefitState {
    */
   setNamedWeights(name: string, weights: Weights, location: TensorLocation = TensorLocation.HOST): boolean {
     if (typeof name !== 'string' || name.length === 0) return this.fail(ErrorCode.INVALID_ARGUMENT, 'setNamedWeights: name must be a non-empty string');
-    if (Buffer.byteLength(name) > MAX_NAME_BYTES) return this.fail(ErrorCode.INVALID_ARGUMENT, `setNamedWeights: name is longer than ${MAX_NAME_BYTES} bytes`);
+    // UTF-8 needs at most 3 bytes per UTF-16 unit: only long names need counting.
+    if (name.length * 3 > MAX_NAME_BYTES && Buffer.byteLength(name) > MAX_NAME_BYTES) return this.fail(ErrorCode.INVALID_ARGUMENT, `setNamedWeights: name is longer than ${MAX_NAME_BYTES} bytes`);
     const i = this.lookup(name);
     if (i === undefined) return this.fail(ErrorCode.INVALID_ARGUMENT, `setNamedWeights: ${name} does not correspond to any refittable weights`);
     const info = this.infos[i]!;
+    // The common case first: host weights of the prototype's type and count (validated when the inventory was
+    // loaded), with exactly the bytes they need. Anything else takes the full checks below, which say what is wrong.
+    const v = weights !== null && typeof weights === 'object' ? weights.values : undefined;
+    if (location === TensorLocation.HOST && v !== undefined && weights.type === info.dtype && weights.count === info.count && ArrayBuffer.isView(v) && v.byteLength === byteLengthFor(info.dtype, info.count)) {
+      if (this.setWhere[i] === 0) this.setCount++;
+      this.setWeightsOf[i] = weights;
+      this.setWhere[i] = 1;
+      this.missingCache = null;
+      return true;
+    }
     if (location !== TensorLocation.HOST && location !== TensorLocation.DEVICE) {
       return this.fail(ErrorCode.INVALID_ARGUMENT, `setNamedWeights(${name}): location must be HOST or DEVICE, received ${String(location)}`);
     }
@@ -168,7 +186,9 @@ export class RefitState {
         );
       }
     }
-    this.set.set(i, { name, weights, location, info });
+    if (this.setWhere[i] === 0) this.setCount++;
+    this.setWeightsOf[i] = weights;
+    this.setWhere[i] = location === TensorLocation.HOST ? 1 : 2;
     this.missingCache = null;
     return true;
   }
@@ -176,29 +196,30 @@ export class RefitState {
   /** The weights last set for `name`; null weights (and an error to the recorder) when never set. */
   getNamedWeights(name: string): Weights {
     const i = this.lookup(name);
-    const s = i === undefined ? undefined : this.set.get(i);
-    if (!s) {
+    if (i === undefined || this.setWhere[i] === 0) {
       this.fail(ErrorCode.INVALID_ARGUMENT, `getNamedWeights: no weights were set for ${String(name)}`);
       return NULL_WEIGHTS;
     }
-    return s.weights;
+    return this.setWeightsOf[i]!;
   }
 
   /** Where the weights set for `name` are; HOST (and an error to the recorder) when never set. */
   getWeightsLocation(name: string): TensorLocation {
     const i = this.lookup(name);
-    const s = i === undefined ? undefined : this.set.get(i);
-    if (!s) {
+    if (i === undefined || this.setWhere[i] === 0) {
       this.fail(ErrorCode.INVALID_ARGUMENT, `getWeightsLocation: no weights were set for ${String(name)}`);
       return TensorLocation.HOST;
     }
-    return s.location;
+    return this.setWhere[i] === 1 ? TensorLocation.HOST : TensorLocation.DEVICE;
   }
 
   /** Forgets the weights set for `name` (later refits do not use them); false when they were never set. */
   unsetNamedWeights(name: string): boolean {
     const i = this.lookup(name);
-    if (i === undefined || !this.set.delete(i)) return false;
+    if (i === undefined || this.setWhere[i] === 0) return false;
+    this.setWhere[i] = 0;
+    this.setWeightsOf[i] = undefined;
+    this.setCount--;
     this.missingCache = null;
     return true;
   }
@@ -236,11 +257,11 @@ export class RefitState {
       const end = this.memberStart[r + 1]!;
       for (let k = this.memberStart[r]!; k < end; k++) mark[this.memberList[k]!] = 1;
     };
-    for (const i of this.set.keys()) seed(i);
+    const where = this.setWhere;
+    if (this.setCount) for (let i = 0; i < n; i++) if (where[i] !== 0) seed(i);
     for (const i of this.stripped) seed(i);
-    for (const i of this.set.keys()) mark[i] = 0;
     const out: string[] = [];
-    for (let i = 0; i < n; i++) if (mark[i]) out.push(this.infos[i]!.name);
+    for (let i = 0; i < n; i++) if (mark[i] && where[i] === 0) out.push(this.infos[i]!.name);
     this.missingCache = out;
     return [...out];
   }
@@ -322,9 +343,17 @@ export class RefitState {
     return [...this.stripped].sort((a, b) => a - b).map((i) => this.infos[i]!.name);
   }
 
-  /** Every weight currently set. */
+  /** Every weight currently set, in the engine's order. */
   setEntries(): SetWeights[] {
-    return [...this.set.values()];
+    const out: SetWeights[] = [];
+    if (this.setCount === 0) return out;
+    const where = this.setWhere;
+    for (let i = 0; i < where.length; i++) {
+      if (where[i] === 0) continue;
+      const info = this.infos[i]!;
+      out.push({ name: info.name, weights: this.setWeightsOf[i]!, location: where[i] === 1 ? TensorLocation.HOST : TensorLocation.DEVICE, info });
+    }
+    return out;
   }
 
   /**

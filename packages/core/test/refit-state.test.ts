@@ -96,6 +96,33 @@ describe('RefitState: setNamedWeights', () => {
   });
 });
 
+describe('RefitState: the set weights (flat storage)', () => {
+  it('null or non-object weights are refused with a reason, never a throw', () => {
+    const { state, logger } = make();
+    for (const bad of [null, undefined, 3, 'x']) expect(state.setNamedWeights('conv.w', bad as unknown as Weights)).toBe(false);
+    expect(logger.messages.filter((e) => /weights must be an object/.test(e.message))).toHaveLength(4);
+    expect(state.setEntries()).toEqual([]);
+  });
+  it('set, reset, unset and a location change keep the entries, locations and missing set consistent (engine order)', () => {
+    const { state } = make();
+    const dev = fakeDevice(24);
+    expect(state.setNamedWeights('fc.b', f32(3))).toBe(true);
+    expect(state.setNamedWeights('conv.w', f32(8))).toBe(true);
+    expect(state.setNamedWeights('fc.w', { type: DataType.FLOAT, values: dev, count: 6 }, TensorLocation.DEVICE)).toBe(true);
+    expect(state.setEntries().map((e) => [e.name, e.location])).toEqual([['conv.w', TensorLocation.HOST], ['fc.w', TensorLocation.DEVICE], ['fc.b', TensorLocation.HOST]]);
+    expect(state.getMissingWeights()).toEqual(['conv.b', 'bn.scale', 'bn.shift']);
+    const again = f32(6, 2);
+    expect(state.setNamedWeights('fc.w', again)).toBe(true); // DEVICE → HOST
+    expect(state.getWeightsLocation('fc.w')).toBe(TensorLocation.HOST);
+    expect(state.getNamedWeights('fc.w')).toBe(again);
+    expect(state.unsetNamedWeights('conv.w')).toBe(true);
+    expect(state.unsetNamedWeights('conv.w')).toBe(false);
+    expect(state.setEntries().map((e) => e.name)).toEqual(['fc.w', 'fc.b']);
+    expect(state.getMissingWeights()).toEqual([]);
+    expect(state.getNamedWeights('conv.w')).toBe(NULL_WEIGHTS);
+  });
+});
+
 describe('RefitState: get, location, unset, prototype, all', () => {
   it('getNamedWeights and getWeightsLocation of a never-set name report an error and return null weights / HOST', () => {
     const { state, recorder } = make();

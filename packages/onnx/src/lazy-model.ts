@@ -33,6 +33,7 @@ export function lazyRawData(t: object): LazyRawData | undefined {
 /** raw_data at least this long is left in the file; shorter is read with the structure. */
 const LAZY_MIN = 64 * 1024;
 const WINDOW = 1 << 20;
+const JUMP_WINDOW = 16 << 10;
 
 /** Buffered positioned reads of a file, for walking protobuf structure without reading what it skips. */
 class Cursor {
@@ -51,7 +52,11 @@ class Cursor {
   private async ensure(pos: number, n: number): Promise<void> {
     if (pos >= this.at && pos + n <= this.at + this.buf.length) return;
     if (pos + n > this.size) throw this.invalid(`a field at offset ${pos} runs past the end of the file`);
-    const len = Math.min(Math.max(n, WINDOW), this.size - pos);
+    // Sequential walking reads 1 MiB windows; after a skip (over large raw_data) the next structure is usually
+    // a few fields before the next skip, so a small window first (reading 1 MiB per skipped tensor cost a quarter
+    // of the weight bytes again).
+    const sequential = pos >= this.at && pos <= this.at + this.buf.length;
+    const len = Math.min(Math.max(n, sequential ? WINDOW : JUMP_WINDOW), this.size - pos);
     this.buf = await readFully(this.fh, pos, len, () => this.invalid('the file shrank while being read'));
     this.at = pos;
   }
