@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // pnpm bench [--json] [--only <name,...>] [--runs N]
-// Runs every benchmark case in its own child process (bench/run-case.mjs), each measuring our figure and its
-// baseline on the same data in the same run (warm-up, then the median of several runs), and prints a table, or a
-// JSON array on stdout with --json. Progress and build output go to stderr so stdout stays machine-readable.
+// Builds the packages (unless --no-build), then runs every benchmark case in its own child process
+// (bench/run-case.mjs): each times ours, the baseline a user would otherwise write and the physical limit (Node's
+// best loop for the same work) alternately in one process, one warm-up then >= 7 rounds (bench/lib.mjs
+// `alternate`), and reports medians with min–max. Prints a table, or with --json a JSON array on stdout (per case:
+// name, unit, ours, baseline, limit, ratio = ours/baseline, ratioToLimit = ours/limit, spread, target, met, and
+// peakRssRatio / scaling where they apply). Progress and build output go to stderr.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -46,12 +49,22 @@ for (const c of CASES) {
 if (json) {
   process.stdout.write(JSON.stringify(results, null, 2) + '\n');
 } else {
+  const range = (r, k) => (r.spread?.[k] ? ` (${fmt(r.spread[k][0])}–${fmt(r.spread[k][1])})` : '');
   const rows = results.map((r) =>
     r.error
-      ? [r.name, 'error', '', '', '', r.error]
-      : [r.name, `${fmt(r.ours)} ${r.unit}`, `${fmt(r.baseline)} ${r.unit}`, fmt(r.ratio), r.target ?? '', r.met === undefined ? '' : r.met ? 'met' : 'MISSED', extra(r)],
+      ? [r.name, 'error', '', '', '', '', '', r.error]
+      : [
+          r.name,
+          `${fmt(r.ours)} ${r.unit}${range(r, 'ours')}`,
+          r.baseline === undefined ? '' : `${fmt(r.baseline)}${range(r, 'baseline')}`,
+          r.limit === undefined ? '' : `${fmt(r.limit)}${range(r, 'limit')}`,
+          fmt(r.ratio),
+          fmt(r.ratioToLimit),
+          `${r.target ?? ''}${r.met === undefined ? '' : r.met ? ': met' : ': MISSED'}`,
+          extra(r),
+        ],
   );
-  const head = ['case', 'ours', 'baseline', 'ratio', 'target', '', 'details'];
+  const head = ['case', 'ours (min–max)', 'baseline', 'limit', 'ratio', 'ratioToLimit', 'target', 'details'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i] ?? '').length)));
   const line = (r) => r.map((c, i) => String(c ?? '').padEnd(widths[i])).join('  ');
   console.log(line(head));
@@ -64,9 +77,9 @@ function fmt(v) {
   return typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : String(v ?? '');
 }
 function extra(r) {
-  const skip = new Set(['name', 'ours', 'baseline', 'ratio', 'unit', 'target', 'met', 'baselineName', 'what']);
+  const skip = new Set(['name', 'ours', 'baseline', 'limit', 'ratio', 'ratioToLimit', 'spread', 'unit', 'target', 'met', 'baselineName', 'limitName', 'what']);
   return Object.entries(r)
     .filter(([k]) => !skip.has(k))
-    .map(([k, v]) => `${k}=${fmt(v)}`)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.map(fmt).join('–') : fmt(v)}`)
     .join(' ');
 }
