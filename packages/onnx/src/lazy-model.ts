@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
@@ -57,7 +58,16 @@ class Cursor {
     // of the weight bytes again).
     const sequential = pos >= this.at && pos <= this.at + this.buf.length;
     const len = Math.min(Math.max(n, sequential ? WINDOW : JUMP_WINDOW), this.size - pos);
-    this.buf = await readFully(this.fh, pos, len, () => this.invalid('the file shrank while being read'));
+    // Windows are small (at most 1 MiB, or one field) and read synchronously: walking a model's structure makes
+    // one read per skipped tensor, and a trip through the thread pool for each cost more than the reads (a 1 GiB
+    // model of 256 tensors opened in ~50 ms instead of ~15).
+    const buf = Buffer.allocUnsafeSlow(len);
+    for (let done = 0; done < len; ) {
+      const n = readSync(this.fh.fd, buf, done, len - done, pos + done);
+      if (n === 0) throw this.invalid('the file shrank while being read');
+      done += n;
+    }
+    this.buf = buf;
     this.at = pos;
   }
 
