@@ -32,3 +32,6 @@ export * from './weight-sources.js';
 export * from './parser-refitter.js';
 export * from './onnx-parser.js';
 export * from './checkpoint-match.js';
+export * from './lora-adapter.js';
+export * from './lora-merge.js';
+export * from './lora-refit.js';
