@@ -43,19 +43,20 @@ function median(sorted) {
 
 /**
  * A case's result from {@link alternate}'s timings: `ours`, `baseline` and `limit` (any may be absent) in `unit`
- * (GB/s of `bytes` when bytes is given, else ms), `ratio` = ours / baseline, `ratioToLimit` = ours / limit, and
+ * (GB/s of `bytes`, or GFLOP/s of `flops`, when given, else ms), `ratio` = ours / baseline, `ratioToLimit` = ours / limit, and
  * `spread` = [min, max] of each in the same unit (for GB/s the slowest run gives the min).
  */
-export function figures(timed, { bytes } = {}) {
-  const unit = bytes ? 'GB/s' : 'ms';
-  const val = (s) => (bytes ? bytes / s / 1e9 : s * 1e3);
+export function figures(timed, { bytes, flops } = {}) {
+  const per = bytes ?? flops;
+  const unit = bytes ? 'GB/s' : flops ? 'GFLOP/s' : 'ms';
+  const val = (s) => (per ? per / s / 1e9 : s * 1e3);
   const out = { unit };
   const spread = {};
   for (const k of ['ours', 'baseline', 'limit']) {
     const t = timed[k];
     if (!t) continue;
     out[k] = val(t.median);
-    spread[k] = bytes ? [val(t.max), val(t.min)] : [val(t.min), val(t.max)];
+    spread[k] = per ? [val(t.max), val(t.min)] : [val(t.min), val(t.max)];
   }
   if (out.baseline !== undefined) out.ratio = out.ours / out.baseline;
   if (out.limit !== undefined) out.ratioToLimit = out.ours / out.limit;

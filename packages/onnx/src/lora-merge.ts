@@ -29,111 +29,158 @@ export interface LoraMergeSpec {
 
 const TYPE_CODE: Partial<Record<DataType, number>> = { [DataType.FLOAT]: 0, [DataType.HALF]: 1, [DataType.BF16]: 2 };
 
-// The kernel, as source: run on the main thread (through `new Function`) and in the pool's workers, so both are
-// the same code. W[m, n] (row-major, float32 or 16-bit patterns) = base + L[m, R] · Rm[R, n], accumulated in double
-// per element from the base, rounded once to float32 and, for HALF/BF16, to 16 bits (as a float32 merge converted
-// to the engine's type: PyTorch's `(W.float() + s·B@A).to(dtype)`). Column blocks of 2048 keep the accumulator
-// (16 KiB) in L1 and the block of Rm in L2; rows are the parallel axis. No allocation per element or row.
+// The multiply-add at the heart of a merge, in WebAssembly SIMD (hand-encoded below: 4 lanes of float32, four
+// rank components per pass): fma4(acc, r0, n, stride, l0, l1, l2, l3) does acc[j] += l0·r0[j] + l1·r1[j] + l2·r2[j]
+// + l3·r3[j] for j < n (n a multiple of 4; rk = r0 + k·stride bytes), in float32 as a float32 GEMM would.
+const I32 = 0x7f;
+const F32 = 0x7d;
+const V128 = 0x7b;
+const leb = (n: number): number[] => {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+};
+const vec = (items: number[][]): number[] => [...leb(items.length), ...items.flat()];
+const name = (s: string): number[] => [...leb(s.length), ...Buffer.from(s)];
+const section = (id: number, body: number[]): number[] => [id, ...leb(body.length), ...body];
+function fma4Module(): Uint8Array {
+  const get = (i: number) => [0x20, i];
+  const set = (i: number) => [0x21, i];
+  const simd = (op: number) => [0xfd, ...leb(op)];
+  const load = [...simd(0x00), 4, 0];
+  const store = [...simd(0x0b), 4, 0];
+  const [splat, add, mul] = [simd(0x13), simd(0xe4), simd(0xe6)];
+  const bump = (i: number) => [...get(i), 0x41, 16, 0x6a, ...set(i)]; // local i += 16
+  // params 0 acc, 1 r0, 2 n, 3 stride, 4..7 l0..l3; locals 8..11 splats (v128), 12..14 r1..r3, 15 end (i32)
+  const body = [
+    ...[4, 5, 6, 7].flatMap((p) => [...get(p), ...splat, ...set(p + 4)]),
+    ...get(1), ...get(3), 0x6a, ...set(12), ...get(12), ...get(3), 0x6a, ...set(13), ...get(13), ...get(3), 0x6a, ...set(14),
+    ...get(0), ...get(2), 0x41, 2, 0x74, 0x6a, ...set(15), // end = acc + n·4
+    0x02, 0x40, 0x03, 0x40, // block, loop
+    ...get(0), ...get(0), ...load,
+    ...get(1), ...load, ...get(8), ...mul,
+    ...get(12), ...load, ...get(9), ...mul, ...add,
+    ...get(13), ...load, ...get(10), ...mul, ...add,
+    ...get(14), ...load, ...get(11), ...mul, ...add,
+    ...add, ...store,
+    ...bump(0), ...bump(1), ...bump(12), ...bump(13), ...bump(14),
+    ...get(0), ...get(15), 0x49, 0x0d, 0, // br_if acc < end
+    0x0b, 0x0b, 0x0b, // end loop, block, function
+  ];
+  const code = [...vec([[4, V128], [4, I32]]), ...body];
+  return new Uint8Array([
+    0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    ...section(1, vec([[0x60, ...vec([I32, I32, I32, I32, F32, F32, F32, F32].map((x) => [x])), 0]])),
+    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, 1]])),
+    ...section(3, vec([[0]])),
+    ...section(7, vec([[...name('fma4'), 0x00, 0]])),
+    ...section(10, vec([[...leb(code.length), ...code]])),
+  ]);
+}
+// WebAssembly is a global of Node.js; this project's TypeScript libs (ES2022, no DOM) do not declare it.
+declare const WebAssembly: { Module: new (bytes: Uint8Array) => object };
+const FMA4 = new WebAssembly.Module(fma4Module());
+
+// The row loop, as source: run on the main thread (through `new Function`) and in the pool's workers, so both are
+// the same code. Rows m0..m1 of W[m, n] (float32 or 16-bit patterns) = base + L[m, R] · Rm[R, n] (R a multiple of
+// 4, zero-padded): the base row is converted to float32 into the accumulator in WebAssembly memory, the rank
+// components are added four at a time by fma4, and the row is written back rounded once to the type (HALF and
+// BF16: round to nearest even, as PyTorch's `(W.float() + s·B@A).to(dtype)`). No allocation per row or element.
 const KERNEL_SOURCE = `
-function loraKernel(base, out, type, m0, m1, n, R, L, Rm, acc) {
+function loraRows(base, out, type, m0, m1, n, R, L, Rm, module) {
+  const nPad = (n + 3) & ~3;
+  const stride = nPad * 4;
+  const accBytes = stride;
+  const need = accBytes + R * stride;
+  const mem = new WebAssembly.Memory({ initial: Math.ceil(need / 65536) || 1 });
+  const fma4 = new WebAssembly.Instance(module, { env: { mem } }).exports.fma4;
+  const acc = new Float32Array(mem.buffer, 0, nPad);
+  const rm = new Float32Array(mem.buffer, accBytes, R * nPad);
+  for (let k = 0; k < R; k++) rm.set(Rm.subarray(k * n, k * n + n), k * nPad);
   const f = new Float32Array(1);
   const u = new Uint32Array(f.buffer);
-  const BLOCK = 2048;
-  for (let j0 = 0; j0 < n; j0 += BLOCK) {
-    const w = Math.min(n, j0 + BLOCK) - j0;
-    for (let i = m0; i < m1; i++) {
-      const row = i * n + j0;
-      if (type === 0) {
-        for (let j = 0; j < w; j++) acc[j] = base[row + j];
-      } else if (type === 1) {
-        for (let j = 0; j < w; j++) {
-          const h = base[row + j];
-          const e = (h >> 10) & 31;
-          const m = h & 1023;
-          const v = e === 0 ? m * 5.960464477539063e-8 : e === 31 ? (m ? NaN : Infinity) : (1 + m / 1024) * Math.pow(2, e - 15);
-          acc[j] = h & 0x8000 ? -v : v;
-        }
-      } else {
-        for (let j = 0; j < w; j++) {
-          u[0] = base[row + j] << 16;
-          acc[j] = f[0];
-        }
-      }
-      let k = 0;
-      for (; k + 8 <= R; k += 8) {
-        const b = i * R + k;
-        const l0 = L[b], l1 = L[b + 1], l2 = L[b + 2], l3 = L[b + 3], l4 = L[b + 4], l5 = L[b + 5], l6 = L[b + 6], l7 = L[b + 7];
-        const o0 = k * n + j0, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n, o4 = o3 + n, o5 = o4 + n, o6 = o5 + n, o7 = o6 + n;
-        for (let j = 0; j < w; j++) acc[j] += l0 * Rm[o0 + j] + l1 * Rm[o1 + j] + l2 * Rm[o2 + j] + l3 * Rm[o3 + j] + l4 * Rm[o4 + j] + l5 * Rm[o5 + j] + l6 * Rm[o6 + j] + l7 * Rm[o7 + j];
-      }
-      for (; k + 4 <= R; k += 4) {
-        const l0 = L[i * R + k], l1 = L[i * R + k + 1], l2 = L[i * R + k + 2], l3 = L[i * R + k + 3];
-        const o0 = k * n + j0, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
-        for (let j = 0; j < w; j++) acc[j] += l0 * Rm[o0 + j] + l1 * Rm[o1 + j] + l2 * Rm[o2 + j] + l3 * Rm[o3 + j];
-      }
-      for (; k < R; k++) {
-        const l = L[i * R + k];
-        const o = k * n + j0;
-        for (let j = 0; j < w; j++) acc[j] += l * Rm[o + j];
-      }
-      if (type === 0) {
-        for (let j = 0; j < w; j++) out[row + j] = acc[j];
-      } else if (type === 1) {
-        for (let j = 0; j < w; j++) {
-          f[0] = acc[j];
-          const x = u[0];
-          const sign = (x >>> 16) & 0x8000;
-          const exp = (x >>> 23) & 0xff;
-          let mant = x & 0x7fffff;
-          let r;
-          if (exp === 0xff) r = sign | 0x7c00 | (mant ? 0x200 : 0);
-          else {
-            const e = exp - 112;
-            if (e >= 31) r = sign | 0x7c00;
-            else if (e <= 0) {
-              if (e < -10) r = sign;
-              else {
-                mant |= 0x800000;
-                const shift = 14 - e;
-                const half = 1 << (shift - 1);
-                const rest = mant & ((1 << shift) - 1);
-                let q = mant >>> shift;
-                if (rest > half || (rest === half && (q & 1))) q++;
-                r = sign | q;
-              }
-            } else {
-              let q = (e << 10) | (mant >>> 13);
-              const rest = mant & 0x1fff;
-              if (rest > 0x1000 || (rest === 0x1000 && (q & 1))) q++;
+  let h2f = null;
+  if (type === 1) {
+    h2f = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) {
+      const e = (h >> 10) & 31;
+      const m = h & 1023;
+      const v = e === 0 ? m * 5.960464477539063e-8 : e === 31 ? (m ? NaN : Infinity) : (1 + m / 1024) * Math.pow(2, e - 15);
+      h2f[h] = h & 0x8000 ? -v : v;
+    }
+  }
+  for (let i = m0; i < m1; i++) {
+    const row = i * n;
+    if (type === 0) acc.set(base.subarray(row, row + n));
+    else if (type === 1) for (let j = 0; j < n; j++) acc[j] = h2f[base[row + j]];
+    else for (let j = 0; j < n; j++) { u[0] = base[row + j] << 16; acc[j] = f[0]; }
+    for (let k = 0; k < R; k += 4) {
+      const b = i * R + k;
+      const l0 = L[b], l1 = L[b + 1], l2 = L[b + 2], l3 = L[b + 3];
+      if (l0 === 0 && l1 === 0 && l2 === 0 && l3 === 0) continue;
+      fma4(0, accBytes + k * stride, nPad, stride, l0, l1, l2, l3);
+    }
+    if (type === 0) {
+      out.set(acc.subarray(0, n), row);
+    } else if (type === 1) {
+      for (let j = 0; j < n; j++) {
+        f[0] = acc[j];
+        const x = u[0];
+        const sign = (x >>> 16) & 0x8000;
+        const exp = (x >>> 23) & 0xff;
+        let mant = x & 0x7fffff;
+        let r;
+        if (exp === 0xff) r = sign | 0x7c00 | (mant ? 0x200 : 0);
+        else {
+          const e = exp - 112;
+          if (e >= 31) r = sign | 0x7c00;
+          else if (e <= 0) {
+            if (e < -10) r = sign;
+            else {
+              mant |= 0x800000;
+              const shift = 14 - e;
+              const half = 1 << (shift - 1);
+              const rest = mant & ((1 << shift) - 1);
+              let q = mant >>> shift;
+              if (rest > half || (rest === half && (q & 1))) q++;
               r = sign | q;
             }
+          } else {
+            let q = (e << 10) | (mant >>> 13);
+            const rest = mant & 0x1fff;
+            if (rest > 0x1000 || (rest === 0x1000 && (q & 1))) q++;
+            r = sign | q;
           }
-          out[row + j] = r;
         }
-      } else {
-        for (let j = 0; j < w; j++) {
-          f[0] = acc[j];
-          const x = u[0];
-          out[row + j] = (x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) ? ((x >>> 16) | 0x40) & 0xffff : ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
-        }
+        out[row + j] = r;
+      }
+    } else {
+      for (let j = 0; j < n; j++) {
+        f[0] = acc[j];
+        const x = u[0];
+        out[row + j] = (x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) ? ((x >>> 16) | 0x40) & 0xffff : ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
       }
     }
   }
 }
 `;
 
-type Kernel = (base: Float32Array | Uint16Array, out: Float32Array | Uint16Array, type: number, m0: number, m1: number, n: number, R: number, L: Float32Array, Rm: Float32Array, acc: Float64Array) => void;
+type Kernel = (base: Float32Array | Uint16Array, out: Float32Array | Uint16Array, type: number, m0: number, m1: number, n: number, R: number, L: Float32Array, Rm: Float32Array, module: object) => void;
 // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the same source runs in the workers
-const kernel = new Function(`${KERNEL_SOURCE}; return loraKernel;`)() as Kernel;
+const kernel = new Function(`${KERNEL_SOURCE}; return loraRows;`)() as Kernel;
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 ${KERNEL_SOURCE}
 parentPort.on('message', (job) => {
   const T = job.type === 0 ? Float32Array : Uint16Array;
-  const base = new T(job.base);
-  const out = new T(job.out);
-  loraKernel(base, out, job.type, job.m0, job.m1, job.n, job.R, new Float32Array(job.L), new Float32Array(job.Rm), new Float64Array(2048));
+  const v = (x, C) => new C(x.sab, 0, x.byteLength / C.BYTES_PER_ELEMENT);
+  loraRows(v(job.base, T), new T(job.out), job.type, job.m0, job.m1, job.n, job.R, v(job.L, Float32Array), v(job.Rm, Float32Array), job.module);
   parentPort.postMessage(job.id);
 });
 `;
@@ -141,7 +188,7 @@ parentPort.on('message', (job) => {
 /** The merge as a product L[m, R] · Rm[R, n] over the stored layout (m rows of n elements), factors pre-scaled. */
 function operands(spec: LoraMergeSpec): { m: number; n: number; R: number; L: Float32Array; Rm: Float32Array } {
   const { rows, cols, layout, factors } = spec;
-  const R = factors.reduce((s, f) => s + f.rank, 0);
+  const R = (factors.reduce((s, f) => s + f.rank, 0) + 3) & ~3; // zero-padded to whole passes of fma4
   const rowsCols = layout === 'rows-cols';
   const m = rowsCols ? rows : cols;
   const n = rowsCols ? cols : rows;
@@ -186,9 +233,9 @@ const view = (bytes: Uint8Array, code: number) => (code === 0 ? new Float32Array
 
 /**
  * W' = W + Σ scaleᵢ · Bᵢ · Aᵢ on the calling thread: `base` (the weight's little-endian bytes in `spec.type`, in
- * `spec.layout`) is read, never written; the result goes to `into` (same size) or a new buffer. Accumulated per
- * element from the base in double precision and rounded once to the type, so merging never accumulates error
- * across swaps (each starts from the base).
+ * `spec.layout`) is read, never written; the result goes to `into` (same size) or a new buffer. Computed in float32
+ * from the base (WebAssembly SIMD, four lanes) and, for HALF/BF16, rounded once to the type at the end, so merging
+ * never accumulates error across swaps (each starts from the base).
  * @throws InvalidArgumentError for a type other than FLOAT/HALF/BF16, sizes that disagree, a non-finite scale.
  */
 export function mergeLoraSync(base: Uint8Array, spec: LoraMergeSpec, into?: Uint8Array): Uint8Array {
@@ -202,7 +249,7 @@ export function mergeLoraSync(base: Uint8Array, spec: LoraMergeSpec, into?: Uint
   const size = code === 0 ? 4 : 2;
   const o = operands(spec);
   const target = out.byteOffset % size === 0 ? out : new Uint8Array(out.byteLength);
-  kernel(view(aligned(base, size), code), view(target, code), code, 0, o.m, o.n, o.R, o.L, o.Rm, new Float64Array(2048));
+  kernel(view(aligned(base, size), code), view(target, code), code, 0, o.m, o.n, o.R, o.L, o.Rm, FMA4);
   if (target !== out) out.set(target);
   return out;
 }
@@ -248,22 +295,35 @@ export class LoraMergePool {
     return w;
   }
 
+  readonly #shared = new Map<string, SharedArrayBuffer>();
+  #staging(key: string, bytes: Uint8Array): { sab: SharedArrayBuffer; byteLength: number } {
+    let sab = this.#shared.get(key);
+    if (!sab || sab.byteLength < bytes.byteLength) this.#shared.set(key, (sab = new SharedArrayBuffer(bytes.byteLength)));
+    new Uint8Array(sab, 0, bytes.byteLength).set(bytes);
+    return { sab, byteLength: bytes.byteLength };
+  }
+
   /** {@link mergeLoraSync} on the pool's workers; resolves to the merged bytes (a view of shared memory). */
-  async merge(base: Uint8Array, spec: LoraMergeSpec): Promise<Uint8Array> {
+  merge(base: Uint8Array, spec: LoraMergeSpec): Promise<Uint8Array> {
+    // One merge at a time: they share the pool's staging (and each already uses every worker).
+    const run = this.#queue.then(() => this.#merge(base, spec));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+  #queue: Promise<unknown> = Promise.resolve();
+
+  async #merge(base: Uint8Array, spec: LoraMergeSpec): Promise<Uint8Array> {
     if (this.#closed) throw new TrtRefitError(TrtRefitErrorCode.DISPOSED, 'LoraMergePool: merge() after close()');
     const code = checkSpec(base, spec);
     const R = spec.factors.reduce((s, f) => s + f.rank, 0);
     if (this.threads === 0 || !spec.factors.length || spec.rows * spec.cols * R < 4_000_000) return mergeLoraSync(base, spec);
     const o = operands(spec);
-    const share = (bytes: Uint8Array) => {
-      const sab = new SharedArrayBuffer(bytes.byteLength);
-      new Uint8Array(sab).set(bytes);
-      return sab;
-    };
-    const baseSab = share(base);
+    // The inputs go to shared staging the pool keeps (grown as needed, so warm after the first merge); the result
+    // needs memory of its own, as the caller keeps it (a refitter holds weights by reference until its refit).
+    const baseSab = this.#staging('base', base);
+    const L = this.#staging('L', new Uint8Array(o.L.buffer));
+    const Rm = this.#staging('Rm', new Uint8Array(o.Rm.buffer));
     const outSab = new SharedArrayBuffer(base.byteLength);
-    const L = share(new Uint8Array(o.L.buffer));
-    const Rm = share(new Uint8Array(o.Rm.buffer));
     const parts = Math.min(this.threads, o.m);
     const jobs: Promise<void>[] = [];
     for (let p = 0; p < parts; p++) {
@@ -271,7 +331,7 @@ export class LoraMergePool {
       const m1 = Math.floor((o.m * (p + 1)) / parts);
       const id = this.#next++;
       jobs.push(new Promise<void>((resolve, reject) => this.#pending.set(id, { resolve, reject })));
-      this.#worker(p).postMessage({ id, base: baseSab, out: outSab, type: code, m0, m1, n: o.n, R: o.R, L, Rm });
+      this.#worker(p).postMessage({ id, base: baseSab, out: outSab, type: code, m0, m1, n: o.n, R: o.R, L, Rm, module: FMA4 });
     }
     await Promise.all(jobs);
     return new Uint8Array(outSab);

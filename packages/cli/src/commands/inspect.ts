@@ -6,6 +6,7 @@ import { CliError, ExitCode, progressBar, readInputFile, type CliIo } from '../i
 import { selectBackend } from '../backend.js';
 import { deserializePlanFile, type DeserializeOptions } from '../plan-io.js';
 import type { CommandModule } from '../program.js';
+import { adapterTable, inspectAdapter, isLoraAdapter } from './lora.js';
 import { defaultPlanReader, sniff } from '../source-kind.js';
 
 /** One weight as `inspect --json` prints it. */
@@ -128,14 +129,24 @@ export const inspectCommand: CommandModule = {
   register(program: Command, io: CliIo, setExit) {
     program
       .command('inspect')
-      .description('list the weights of an ONNX model or safetensors file (names, dtypes, shapes, storage, sizes, hashes)')
-      .argument('<file>', 'an .onnx, .safetensors or plan file')
+      .description('list the weights of an ONNX model or safetensors file (names, dtypes, shapes, storage, sizes, hashes), or the modules of a LoRA adapter')
+      .argument('<file>', 'an .onnx, .safetensors or plan file, or a LoRA adapter (file or PEFT folder)')
       .option('--json', 'machine-readable output')
       .option('--hash', 'add the SHA-256 of each weight (reads every weight)')
       .addOption(new Option('--backend <name>', 'read the file as a plan of this backend and describe its engine (layers, refittable weights, missing)').choices(['mock', 'native']))
       .option('--allow-host-code', 'with --backend: allow a version-compatible plan with an embedded lean runtime')
       .option('--lean-runtime <path>', 'with --backend: deserialize through this lean runtime')
-      .action(async (file: string, opts: { json?: boolean; hash?: boolean; backend?: string } & DeserializeOptions) => {
+      .option('--onnx <base.onnx>', 'with a LoRA adapter: show the engine weight each module merges into')
+      .option('--base <base.safetensors>', 'with a LoRA adapter and --onnx: the base checkpoint (for exports that renamed their weights)')
+      .action(async (file: string, opts: { json?: boolean; hash?: boolean; backend?: string; onnx?: string; base?: string } & DeserializeOptions) => {
+        if (!opts.backend && (await isLoraAdapter(file))) {
+          const info = await inspectAdapter(file, opts);
+          if (opts.json) io.stdout(JSON.stringify(info) + '\n');
+          else adapterTable(io, info);
+          setExit(ExitCode.OK);
+          return;
+        }
+        if (opts.onnx || opts.base) throw new CliError('--onnx and --base go with a LoRA adapter', ExitCode.USAGE);
         const bar = progressBar(io, 'hashing', !opts.hash || opts.json);
         try {
           const info = (opts.backend

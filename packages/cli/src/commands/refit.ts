@@ -5,6 +5,7 @@ import { selectBackend } from '../backend.js';
 import { CliError, ExitCode, progressBar, readInputFile, readNameMap, type CliIo } from '../io.js';
 import { deserializePlanFile, serializePlanFile } from '../plan-io.js';
 import type { CommandModule } from '../program.js';
+import { loraSummary, refitWithLora } from './lora.js';
 
 interface RefitOptions {
   onnx?: string;
@@ -17,6 +18,8 @@ interface RefitOptions {
   allowHostCode?: boolean;
   leanRuntime?: string;
   json?: boolean;
+  lora?: string[];
+  base?: string;
 }
 
 
@@ -25,6 +28,8 @@ interface RefitOptions {
  * refits, and writes the full plan. Refused, writing nothing, when the model does not fit the engine.
  */
 export async function refitPlan(io: CliIo, planPath: string, opts: RefitOptions): Promise<number> {
+  if (opts.lora?.length) return loraRefitPlan(io, planPath, opts);
+  if (opts.base) throw new CliError('--base <base.safetensors> goes with --lora (it resolves adapter modules on renamed exports)', ExitCode.USAGE);
   if (!opts.onnx === !opts.recipe) throw new CliError('give the weights as --onnx <model> or as --recipe <recipe.json> --safetensors <weights> (one of them)', ExitCode.USAGE);
   if (opts.recipe && !opts.safetensors) throw new CliError('--recipe needs --safetensors <weights> (trt-refit recipe <model> --weights-out writes it)', ExitCode.USAGE);
   const backend = await selectBackend(opts.backend);
@@ -48,10 +53,7 @@ export async function refitPlan(io: CliIo, planPath: string, opts: RefitOptions)
   } finally {
     bar.stop();
   }
-  const config = engine.createSerializationConfig();
-  config.clearFlag(SerializationFlag.EXCLUDE_WEIGHTS);
-  if (opts.includeRefit) config.setFlag(SerializationFlag.INCLUDE_REFIT);
-  const written = await serializePlanFile(engine, config, opts.out);
+  const written = await writeFullPlan(engine, opts);
   const summary = {
     plan: opts.out,
     weights: report.weights,
@@ -71,16 +73,44 @@ export async function refitPlan(io: CliIo, planPath: string, opts: RefitOptions)
   return ExitCode.OK;
 }
 
+/** The full plan of a refitted engine written to `out` (INCLUDE_REFIT keeps it refittable). */
+async function writeFullPlan(engine: Awaited<ReturnType<typeof deserializePlanFile>>, opts: RefitOptions): Promise<number> {
+  const config = engine.createSerializationConfig();
+  config.clearFlag(SerializationFlag.EXCLUDE_WEIGHTS);
+  if (opts.includeRefit) config.setFlag(SerializationFlag.INCLUDE_REFIT);
+  return serializePlanFile(engine, config, opts.out);
+}
+
+/** `refit <plan> --onnx <base.onnx> --lora <adapter>[:scale] … [--base <ckpt>] --out <plan>`. */
+async function loraRefitPlan(io: CliIo, planPath: string, opts: RefitOptions): Promise<number> {
+  if (!opts.onnx) throw new CliError('--lora needs --onnx <base.onnx>: the model the plan was built from (the adapters are merged into its weights)', ExitCode.USAGE);
+  if (opts.recipe || opts.safetensors || opts.map) throw new CliError('--lora goes with --onnx and --base, not with --recipe, --safetensors or --map', ExitCode.USAGE);
+  const backend = await selectBackend(opts.backend);
+  const engine = await deserializePlanFile(backend, planPath, opts);
+  const report = await refitWithLora(io, backend, engine, opts.onnx, opts.lora!, opts);
+  const written = await writeFullPlan(engine, opts);
+  if (opts.json) io.stdout(JSON.stringify({ plan: opts.out, bytes: written, refittable: !!opts.includeRefit, ...report }) + '\n');
+  else {
+    const n = report.merged.filter((m) => m.modules.length).length;
+    io.stdout(`merged ${report.merged.reduce((s, m) => s + m.modules.length, 0)} LoRA modules into ${n} weights (${report.refits} refit${report.refits === 1 ? '' : 's'}); wrote ${opts.out} (${written} bytes)\n`);
+    for (const l of loraSummary(report)) io.stdout(`${l}\n`);
+  }
+  if (report.unmatchedModules.length) io.stderr(`warning: ${report.unmatchedModules.length} LoRA module(s) not merged (listed above${opts.json ? ' in unmatchedModules' : ''})\n`);
+  return ExitCode.OK;
+}
+
 export const refitCommand: CommandModule = {
   register(program: Command, io: CliIo, setExit) {
     program
       .command('refit')
-      .description('refit a plan from an ONNX model (optionally with weights from a safetensors checkpoint) and write the full plan')
+      .description('refit a plan from an ONNX model (optionally with weights from a safetensors checkpoint, or LoRA adapters merged into it) and write the full plan')
       .argument('<plan>', 'plan file')
       .option('--onnx <model>', 'the ONNX model the plan was built from')
       .option('--recipe <recipe.json>', 'refit with no ONNX model: a recipe (trt-refit recipe) and its --safetensors weights')
       .option('--safetensors <file>', 'with --onnx: take initializer values from this checkpoint (loadModelProto + loadInitializer; names matched automatically); with --recipe: the weights the recipe reads')
       .option('--map <map.json>', 'checkpoint name → ONNX initializer name, for names automatic matching cannot derive')
+      .option('--lora <adapter[:scale]>', 'with --onnx: merge this LoRA adapter (PEFT folder or .safetensors, kohya .safetensors) into the base weights, at scale (default 1); repeat for several', (v: string, acc: string[]) => [...acc, v], [] as string[])
+      .option('--base <base.safetensors>', 'with --lora: the base checkpoint, to place adapter modules on an export that renamed or transposed its weights')
       .requiredOption('--out <plan>', 'refitted plan to write')
       .option('--include-refit', 'SerializationFlag.INCLUDE_REFIT: keep the written plan refittable (10.14+)')
       .addOption(new Option('--backend <name>', 'backend').choices(['mock', 'native']).default('mock'))
