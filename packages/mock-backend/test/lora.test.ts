@@ -240,6 +240,34 @@ describe('LoRA adapters', () => {
     }
   });
 
+  it('a merge that returns DEVICE weights (as the native device merger does) refits the same values', async () => {
+    const backend = createMockBackend();
+    const host = await refittableEngine(backend);
+    const dev = await refittableEngine(backend);
+    const adapter = await openLoraAdapter(kohyaPath);
+    const calls: string[] = [];
+    const a = await LoraRefitter.open(backend, host, basePath, { base: checkpoint });
+    const b = await LoraRefitter.open(backend, dev, basePath, {
+      base: checkpoint,
+      merge: async (weight, base, spec) => {
+        calls.push(`${weight}:${spec.factors.length}`);
+        const values = backend.device.fromHost(spec.factors.length ? mergeLoraSync(base, spec) : base);
+        return { weights: { type: spec.type, values, count: base.byteLength / 4 }, location: 'DEVICE' };
+      },
+    });
+    try {
+      await a.apply([{ adapter, scale: 0.3 }]);
+      await b.apply([{ adapter, scale: 0.3 }]);
+      expect(calls).toEqual(['onnx::MatMul_17:1', 'conv.weight:1']);
+      const [x, y] = [await run(host), await run(dev)];
+      expect(Buffer.from(bytes(x.y)).equals(Buffer.from(bytes(y.y)))).toBe(true);
+      expect(Buffer.from(bytes(x.z)).equals(Buffer.from(bytes(y.z)))).toBe(true);
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  });
+
   it('without the base checkpoint an anonymised weight is reported unmatched, both ways', async () => {
     const backend = createMockBackend();
     const engine = await refittableEngine(backend);

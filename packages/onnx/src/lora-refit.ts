@@ -3,6 +3,7 @@ import {
   DataType,
   InvalidArgumentError,
   Severity,
+  TensorLocation,
   TrtRefitError,
   TrtRefitErrorCode,
   onnxParserRules,
@@ -16,7 +17,7 @@ import {
 import type { FoldedBatchNorm } from './batch-norm.js';
 import { matchCheckpoint, type MatchKind } from './checkpoint-match.js';
 import type { LoraAdapter, LoraModule } from './lora-adapter.js';
-import { LoraMergePool, type LoraFactor, type LoraLayout } from './lora-merge.js';
+import { LoraMergePool, type LoraFactor, type LoraLayout, type LoraMergeSpec } from './lora-merge.js';
 import { openOnnxModel, type OnnxModel } from './onnx-model.js';
 import { materializeSource } from './refit-recipe.js';
 import { openSafetensors, type Safetensors } from './safetensors.js';
@@ -178,6 +179,13 @@ export interface LoraRefitterOptions {
    * large the model. Infinity: one refit.
    */
   readonly maxBatchBytes?: number;
+  /**
+   * Where merges run, instead of the CPU pool: given the weight's name, its base bytes (read from the model) and
+   * the merge, return the weights to set and where they are — e.g. the native backend's device merger, which keeps
+   * each base weight resident in device memory (uploaded the first time its name is seen) and merges there,
+   * returning DEVICE weights. A restore to the base calls it with no factors.
+   */
+  readonly merge?: (weight: string, base: Uint8Array, spec: LoraMergeSpec) => Promise<{ weights: Weights; location: 'HOST' | 'DEVICE' }>;
   /** Called after each weight is set. */
   readonly onProgress?: (p: { done: number; total: number; weight: string }) => void;
 }
@@ -300,17 +308,20 @@ export class LoraRefitter {
         factors.push({ a, b, rank: target.module.rank, scale: (scale * target.module.alpha) / target.module.rank });
       }
       const first = list[0]?.target.module;
-      const values = list.length ? await this.pool.merge(base, { type, rows: first!.rows, cols: first!.cols, layout: list[0]!.target.layout, factors }) : base;
-      const w: Weights = { type, values, count: info.count };
+      const spec: LoraMergeSpec = { type, rows: first?.rows ?? 1, cols: first?.cols ?? info.count, layout: list[0]?.target.layout ?? 'rows-cols', factors };
+      let w: Weights;
+      let location: 'HOST' | 'DEVICE' = 'HOST';
+      if (this.options.merge) ({ weights: w, location } = await this.options.merge(weight, base, spec));
+      else w = { type, values: list.length ? await this.pool.merge(base, spec) : base, count: info.count };
       this.recorder.clear();
-      if (!this.refitter.setNamedWeights(weight, w)) throw new LoraRefitError(this.reasons(`setNamedWeights(${weight}) returned false`));
+      if (!this.refitter.setNamedWeights(weight, w, location === 'DEVICE' ? TensorLocation.DEVICE : TensorLocation.HOST)) throw new LoraRefitError(this.reasons(`setNamedWeights(${weight}) returned false`));
       setNow.add(weight);
       merged.push({
         weight,
         modules: list.map(({ target: t, scale }) => ({ adapter: t.adapter.path, module: t.module.key, scale, rank: t.module.rank, alpha: t.module.alpha, how: t.how, layout: t.layout })),
       });
       this.options.onProgress?.({ done: ++done, total: order.length, weight });
-      batchBytes += values.byteLength;
+      batchBytes += location === 'HOST' && w.values ? w.values.byteLength : 0;
       if (batchBytes >= maxBatch) await flush();
     }
     if (setNow.size || refits === 0) await flush();
