@@ -64,6 +64,11 @@ bool CudaApi::TryOpen(std::string const& candidate) {
     dlclose(h);
     return false;
   }
+#define TRT_REFIT_RESOLVE_OPTIONAL(fn)                                                 \
+  fn = reinterpret_cast<decltype(fn)>(dlsym(h, TRT_REFIT_STR(fn)));                    \
+  if (!fn) missingOptional_.emplace_back(TRT_REFIT_STR(fn));
+  TRT_REFIT_CUDA_OPTIONAL_FUNCTIONS(TRT_REFIT_RESOLVE_OPTIONAL)
+#undef TRT_REFIT_RESOLVE_OPTIONAL
   handle_ = h;
   // dlinfo would give the resolved file; the candidate is what the user can act on.
   path_ = candidate;

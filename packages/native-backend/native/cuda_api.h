@@ -48,6 +48,13 @@
   X(cudaEventQuery)                 \
   X(cudaEventElapsedTime)
 
+// X(name): functions only the LoRA merge's kernels need (CUDA 12.0+). A runtime without them still loads; the
+// merge of HALF / BF16 weights then fails with an error naming what is missing.
+#define TRT_REFIT_CUDA_OPTIONAL_FUNCTIONS(X) \
+  X(cudaLibraryLoadData)                     \
+  X(cudaLibraryGetKernel)                    \
+  X(cudaLaunchKernel)
+
 namespace trt_refit {
 
 class CudaApi {
@@ -67,7 +74,10 @@ class CudaApi {
 
 #define TRT_REFIT_DECLARE(fn) decltype(&::fn) fn = nullptr;
   TRT_REFIT_CUDA_FUNCTIONS(TRT_REFIT_DECLARE)
+  TRT_REFIT_CUDA_OPTIONAL_FUNCTIONS(TRT_REFIT_DECLARE)
 #undef TRT_REFIT_DECLARE
+  // Names of TRT_REFIT_CUDA_OPTIONAL_FUNCTIONS the loaded runtime lacks.
+  std::vector<std::string> const& missingOptional() const { return missingOptional_; }
 
  private:
   CudaApi();
@@ -75,6 +85,7 @@ class CudaApi {
   void* handle_ = nullptr;
   std::string path_;
   std::vector<std::string> loadErrors_;
+  std::vector<std::string> missingOptional_;
 };
 
 // Throws NativeFailure{kCodeDevice} naming the call when `e` is an error (usable on any thread).

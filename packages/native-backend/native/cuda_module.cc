@@ -9,6 +9,7 @@
 #include "cuda_loaded.h"
 #include "cuda_stream.h"
 #include "device_buffer.h"
+#include "lora_merge.h"
 #include "pinned_pool.h"
 
 namespace trt_refit {
@@ -260,6 +261,8 @@ Napi::Object CreateCudaModule(Napi::Env env, AddonData& data) {
   m.Set("createEvent", Napi::Function::New<CreateEvent>(env, "createEvent"));
   m.Set("synchronizeDevice", Napi::Function::New<SynchronizeDevice>(env, "synchronizeDevice"));
   m.Set("stagingBytes", Napi::Function::New<StagingBytes>(env, "stagingBytes"));
+  m.Set("loraMerge", Napi::Function::New<LoraMerge>(env, "loraMerge"));
+  m.Set("loraStatus", Napi::Function::New<LoraStatus>(env, "loraStatus"));
   m.Set("DeviceBuffer", data.Constructor(env, "DeviceBuffer"));
   m.Set("CudaStream", data.Constructor(env, "CudaStream"));
   m.Set("CudaEvent", data.Constructor(env, "CudaEvent"));

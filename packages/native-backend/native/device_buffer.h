@@ -24,6 +24,14 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
   void* data() const { return ptr_; }
   size_t size() const { return size_; }
   bool disposed() const { return disposed_; }
+  int device() const { return device_; }
+  // Device work that reads or writes this buffer is in flight (another module's, e.g. the LoRA merge): the wrapper
+  // stays alive and dispose() defers the free until the matching EndDeviceWork.
+  void BeginDeviceWork() {
+    ++pending_;
+    Ref();
+  }
+  void EndDeviceWork(Napi::Env env) { OpFinished(env); }
 
  private:
   Napi::Value Upload(Napi::CallbackInfo const& info);

@@ -12,6 +12,11 @@
  * streams and events belong to the device current when they were made, and the fake is strict where CUDA is:
  * recording an event on another device's stream fails (cudaErrorInvalidResourceHandle), and so does an async copy
  * into memory of one device on a stream of another, or one enqueued while another device is current.
+ *
+ * cudaLibraryLoadData ignores the PTX it is given and hands out the LoRA merge's two kernels by name
+ * (trt_refit_lora_add_f16 / _bf16, see native/lora_kernels.cu); cudaLaunchKernel runs them on the host, with the
+ * same rounding (IEEE round-to-nearest-even). FAKE_CUDA_NO_LIBRARY=1 hides the cudaLibrary* functions' success
+ * (cudaLibraryLoadData fails), to test that path.
  */
 #include <cuda_runtime_api.h>
 #include <pthread.h>
@@ -116,3 +121,47 @@ cudaError_t cudaEventQuery(cudaEvent_t e) {
   return cudaSuccess;
 }
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t a, cudaEvent_t b) { (void)a; (void)b; *ms = 1.0f; return cudaSuccess; }
+
+/* ---- the LoRA merge's kernels, on the host ---- */
+typedef struct { const char* name; } FakeKernel;
+static FakeKernel kAddF16 = {"trt_refit_lora_add_f16"}, kAddBf16 = {"trt_refit_lora_add_bf16"};
+static int fakeLibrary;
+cudaError_t cudaLibraryLoadData(cudaLibrary_t* lib, const void* code, enum cudaJitOption* o, void** ov, unsigned int no,
+                                enum cudaLibraryOption* l, void** lv, unsigned int nl) {
+  (void)o; (void)ov; (void)no; (void)l; (void)lv; (void)nl;
+  if (getenv("FAKE_CUDA_NO_LIBRARY") || !code || !strstr((const char*)code, ".entry trt_refit_lora_add_f16")) return cudaErrorInvalidPtx;
+  *lib = (cudaLibrary_t)&fakeLibrary;
+  return cudaSuccess;
+}
+cudaError_t cudaLibraryGetKernel(cudaKernel_t* k, cudaLibrary_t lib, const char* name) {
+  if (lib != (cudaLibrary_t)&fakeLibrary) return cudaErrorInvalidResourceHandle;
+  if (!strcmp(name, kAddF16.name)) *k = (cudaKernel_t)&kAddF16;
+  else if (!strcmp(name, kAddBf16.name)) *k = (cudaKernel_t)&kAddBf16;
+  else return cudaErrorSymbolNotFound;
+  return cudaSuccess;
+}
+static float bf16ToFloat(unsigned short h) { unsigned int u = (unsigned int)h << 16; float f; memcpy(&f, &u, 4); return f; }
+static unsigned short floatToBf16(float f) {
+  unsigned int u; memcpy(&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return (unsigned short)((u >> 16) | 0x40); /* NaN stays NaN */
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return (unsigned short)(u >> 16);
+}
+cudaError_t cudaLaunchKernel(const void* func, dim3 grid, dim3 block, void** args, size_t shared, cudaStream_t st) {
+  (void)grid; (void)block; (void)shared;
+  int on = st ? ((Stream*)st)->device : current;
+  if (on != current) return cudaErrorInvalidResourceHandle;
+  const void* base = *(const void**)args[0];
+  const float* delta = *(const float**)args[1];
+  void* out = *(void**)args[2];
+  unsigned long long n = *(unsigned long long*)args[3];
+  if (deviceOf(base) != on || deviceOf(delta) != on || deviceOf(out) != on) return cudaErrorIllegalAddress;
+  if (func == (const void*)&kAddF16) {
+    for (unsigned long long i = 0; i < n; i++) ((_Float16*)out)[i] = (_Float16)((float)((const _Float16*)base)[i] + delta[i]);
+  } else if (func == (const void*)&kAddBf16) {
+    for (unsigned long long i = 0; i < n; i++) ((unsigned short*)out)[i] = floatToBf16(bf16ToFloat(((const unsigned short*)base)[i]) + delta[i]);
+  } else {
+    return cudaErrorInvalidDeviceFunction;
+  }
+  return cudaSuccess;
+}

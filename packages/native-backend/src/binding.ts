@@ -157,6 +157,50 @@ export interface NativeCudaModule {
   synchronizeDevice(deviceId?: number): Promise<void>;
   /** Bytes of pinned staging memory the addon keeps cached. */
   stagingBytes(): number;
+  /**
+   * The LoRA merge on the device, enqueued on `spec.stream` before returning; the Promise resolves once it has
+   * completed. FLOAT: `base` is copied into `out` (unless they are one buffer), then one `cublasGemmEx` per factor
+   * adds `alpha · B · A` (FP32, pedantic: no TF32). HALF / BF16: the products are summed in the FP32 `workspace`, then
+   * one kernel writes `out = round(base + workspace)`. Checks its arguments again (TypeError / RangeError); rejects
+   * with ERR_TRT_REFIT_BACKEND_UNAVAILABLE when cuBLAS (or the runtime's kernel loading) is missing.
+   */
+  loraMerge(spec: NativeLoraMergeSpec): Promise<void>;
+  /** Whether {@link NativeCudaModule.loraMerge} can run: cuBLAS found (opened on the first call) and the runtime's kernel functions. Never throws. */
+  loraStatus(): NativeLoraStatus;
+}
+
+/** One term `alpha · B · A` of {@link NativeLoraMergeSpec.factors}: A FP32 row-major [rank, cols], B FP32 row-major [rows, rank]. */
+export interface NativeLoraFactor {
+  readonly a: NativeDeviceBuffer;
+  readonly b: NativeDeviceBuffer;
+  readonly rank: number;
+  readonly alpha: number;
+}
+
+/** The argument of {@link NativeCudaModule.loraMerge}. */
+export interface NativeLoraMergeSpec {
+  readonly out: NativeDeviceBuffer;
+  readonly base: NativeDeviceBuffer;
+  /** 0 FLOAT, 1 HALF, 2 BF16. */
+  readonly type: number;
+  readonly rows: number;
+  readonly cols: number;
+  /** True when W is stored transposed, [cols, rows]. */
+  readonly transposed: boolean;
+  readonly factors: readonly NativeLoraFactor[];
+  /** rows · cols FP32 values; needed for HALF / BF16 when a factor has a rank above 0. */
+  readonly workspace?: NativeDeviceBuffer | null;
+  readonly stream: NativeCudaStream;
+}
+
+/** `binding.cuda.loraStatus()`. */
+export interface NativeLoraStatus {
+  readonly cublasLoaded: boolean;
+  readonly cublasPath?: string;
+  /** One line per `libcublas` candidate that failed to open. */
+  readonly cublasLoadErrors: readonly string[];
+  /** Functions of the CUDA runtime that the HALF / BF16 kernels need and that it lacks (empty with CUDA 12+). */
+  readonly kernelFunctionsMissing: readonly string[];
 }
 
 /** `binding.tensorrt.load()`: what opening TensorRT found. Never throws. */

@@ -6,6 +6,7 @@ import type {
   NativeDeviceBuffer as RawBuffer,
   NativeDeviceProperties,
 } from './binding.js';
+import { loraMergeOnDevice, loraStatusOf, type DeviceLoraMergeOptions, type LoraDeviceStatus } from './lora-device.js';
 import { callNative, callNativeAsync } from './native-errors.js';
 import { expectSize, expectView, rangeError, typeError } from './validate.js';
 
@@ -365,6 +366,25 @@ export class NativeDeviceApi implements DeviceApi {
   deviceProperties(deviceId?: number): NativeDeviceProperties {
     const id = deviceId === undefined ? callNative(() => this.cuda.getDevice()) : expectSize(deviceId, 'deviceId');
     return callNative(() => this.cuda.deviceProperties(id));
+  }
+
+  /**
+   * The LoRA merge on the device: `out = round(base + Σ scaleᵢ · Bᵢ · Aᵢ)` to `options.type`, the update computed in
+   * FP32 by cuBLAS (opened at run time; pedantic FP32, no TF32) and, for HALF / BF16, added to the base read in its type
+   * and rounded once by a kernel. Enqueued on `options.stream` before this returns; resolves once it completed.
+   * `base` is never modified (unless it is `out`). Arguments are validated first (ArgumentTypeError /
+   * ArgumentRangeError naming the parameter: buffer sizes against rows · cols, the buffers' device against the
+   * stream's); without cuBLAS it rejects with ERR_TRT_REFIT_BACKEND_UNAVAILABLE listing what was tried.
+   * Several adapters in host memory are best merged as one ({@link concatLoraFactors}); {@link DeviceLoraMerger}
+   * keeps base weights resident by name.
+   */
+  loraMerge(options: DeviceLoraMergeOptions): Promise<void> {
+    return loraMergeOnDevice(this, this.cuda, options);
+  }
+
+  /** Whether {@link NativeDeviceApi.loraMerge} can run here: cuBLAS loaded (tried on this call) and the runtime's kernel functions present. Never throws for a missing cuBLAS. */
+  loraStatus(): LoraDeviceStatus {
+    return loraStatusOf(this.cuda);
   }
 
   /** Waits for all work on `deviceId` (default the current device), off the JS thread. */

@@ -35,6 +35,20 @@ export { NativeSerializationConfig } from './serialization-config.js';
 export { NativeExecutionContext } from './execution-context.js';
 export { NativeRefitter } from './refitter.js';
 export { DeviceWeightsStreamer, dim0Shards, type DeviceStreamerStats, type DeviceWeightsStreamerOptions, type ShardRange } from './device-streamer.js';
+export {
+  DeviceLoraMerger,
+  concatLoraFactors,
+  loraElementSize,
+  loraScale,
+  type DeviceLoraFactor,
+  type DeviceLoraMergeOptions,
+  type DeviceLoraWeights,
+  type HostLoraFactor,
+  type LoraBaseWeight,
+  type LoraDeviceStatus,
+  type LoraLayout,
+  type LoraWeightType,
+} from './lora-device.js';
 export { NativeParserRefitter } from './parser-refitter.js';
 export { planIdentityManifest, onnxIdentityManifest, type OnnxSource } from './identity.js';
 export { parseEngineLayers } from './engine-inspector.js';

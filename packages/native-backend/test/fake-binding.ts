@@ -8,6 +8,7 @@ import { NetworkDefinition, type TensorDesc } from '@trt-refit/core';
 import { importOnnxModel, parseOnnxModel } from '@trt-refit/onnx';
 import type * as B from '../src/binding.js';
 import { dataTypeNumber } from '../src/native-enums.js';
+import { referenceMerge } from './lora-reference.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -173,7 +174,7 @@ export class FakeEvent extends Disposable implements B.NativeCudaEvent {
   }
 }
 
-export function fakeCuda(overrides: Partial<B.NativeCudaStatus> = {}): B.NativeCudaModule & { allocated: FakeDeviceBuffer[]; pinned: Set<ArrayBuffer>; streams: FakeStream[] } {
+export function fakeCuda(overrides: Partial<B.NativeCudaStatus> = {}): B.NativeCudaModule & { allocated: FakeDeviceBuffer[]; pinned: Set<ArrayBuffer>; streams: FakeStream[]; loraMerges: B.NativeLoraMergeSpec[] } {
   const allocated: FakeDeviceBuffer[] = [];
   const pinned = new Set<ArrayBuffer>();
   const streams: FakeStream[] = [];
@@ -217,6 +218,15 @@ export function fakeCuda(overrides: Partial<B.NativeCudaStatus> = {}): B.NativeC
     createEvent: () => new FakeEvent(),
     synchronizeDevice: () => Promise.resolve(),
     stagingBytes: () => 0,
+    loraMerges: [] as B.NativeLoraMergeSpec[],
+    async loraMerge(spec: B.NativeLoraMergeSpec): Promise<void> {
+      this.loraMerges.push(spec);
+      const mem = (x: B.NativeDeviceBuffer) => (x as FakeDeviceBuffer).memory;
+      const f32 = (x: B.NativeDeviceBuffer) => new Float32Array(mem(x).buffer.slice(0));
+      const merged = referenceMerge(mem(spec.base), spec.type, spec.rows, spec.cols, spec.transposed, spec.factors.map((f) => ({ a: f32(f.a), b: f32(f.b), rank: f.rank, alpha: f.alpha })));
+      mem(spec.out).set(merged);
+    },
+    loraStatus: () => ({ cublasLoaded: true, cublasPath: '/fake/libcublas.so.13', cublasLoadErrors: [], kernelFunctionsMissing: [] }),
   };
 }
 
