@@ -121,6 +121,13 @@ export async function resolveLoraTargets(model: OnnxModel, adapters: readonly Lo
         continue;
       }
       const hit = toInit.get(found.name);
+      // A delta is added to the base, so the initializer must BE the checkpoint's weight: a match by shape alone
+      // (what refit --safetensors falls back to when it replaces values) could be another weight, or one the export
+      // changed (BatchNormalization folded into a Conv), and the merge would be silently wrong.
+      if (hit && (hit.how === 'shape' || hit.how === 'shape-transposed')) {
+        miss(`${found.name} matches no initializer of the model by name, map or content (only ${hit.initializer}'s shape matches: folded or changed by the export?)`);
+        continue;
+      }
       if (!hit) {
         miss(`${found.name} matches no initializer of the model (not by name, map or content: was it folded or changed by the export?)`);
         continue;
