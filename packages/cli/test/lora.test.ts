@@ -43,7 +43,8 @@ describe('trt-refit refit --lora / inspect <adapter>', () => {
     expect(r.io.err).toMatch(/warning: 3 LoRA module\(s\) not merged/);
     const named = await cli(['build', lora('cnn_base_named.onnx'), '--out', join(d, 'cnn.plan'), '--refit']);
     expect(named.code).toBe(0);
-    const c = await cli(['refit', join(d, 'cnn.plan'), '--onnx', lora('cnn_base_named.onnx'), '--lora', lora('cnn_kohya_a.safetensors'), '--out', join(d, 'cnn-m.plan')]);
+    const c = await cli(['refit', join(d, 'cnn.plan'), '--onnx', lora('cnn_base_named.onnx'), '--lora', lora('cnn_kohya_a.safetensors'), '--out', join(d, 'cnn-m.plan')], { isTTY: true });
+    expect(c.io.drawn).toMatch(/merging \[.*\] \d+%/); // a progress bar on a terminal
     expect(c.code, c.io.err).toBe(0);
     expect(c.io.out).toMatch(/merged 3 LoRA modules into 3 weights/);
     expect(c.io.out).toMatch(/conv1\.weight \+= 1 × 2\/4 × lora_unet_conv1 .*by name/);
