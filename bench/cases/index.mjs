@@ -2,6 +2,6 @@
 import missingSet from './missing-set.mjs';
 import mockPlan from './mock-plan.mjs';
 import onnxRead from './onnx-read.mjs';
-import lora from './lora.mjs';
+import lora, { loraSwap } from './lora.mjs';
 
-export const CASES = [...onnxRead, missingSet, ...mockPlan, lora];
+export const CASES = [...onnxRead, missingSet, ...mockPlan, lora, loraSwap];

@@ -84,3 +84,31 @@ export default {
     };
   },
 };
+
+// lora-swap-2g: the CPU side of a swap on a 2 GiB model, TensorRT's refit excluded — 64 FLOAT weights of
+// [4096, 2048] (32 MiB each), a rank-16 adapter on every one, each merged from its base into new memory (as
+// LoraRefitter does before setting it). Beside it: copying the same 2 GiB (Buffer.copy into new memory), the floor
+// of any swap that produces new weights on the host. BENCHMARKS.md puts it beside the device merge on the H200.
+export const loraSwap = {
+  name: 'lora-swap-2g',
+  async run({ runs }) {
+    const threads = Math.min(availableParallelism(), 8);
+    const [r, c, n, k] = [4096, 2048, 64, 16];
+    const W = random(r * c, 11);
+    const base = new Uint8Array(W.buffer);
+    const factors = [{ a: random(k * c, 12), b: random(r * k, 13), rank: k, scale: 0.5 }];
+    const spec = { type: DataType.FLOAT, rows: r, cols: c, layout: 'rows-cols', factors };
+    const pool = new LoraMergePool(threads);
+    const swap = async () => {
+      for (let i = 0; i < n; i++) await pool.merge(base, spec);
+    };
+    const copy = () => {
+      const src = Buffer.from(base.buffer);
+      for (let i = 0; i < n; i++) src.copy(Buffer.allocUnsafeSlow(base.byteLength));
+    };
+    const timed = await alternate({ ours: swap, limit: copy }, Math.min(runs, 5));
+    await pool.close();
+    const f = figures(timed, { bytes: n * base.byteLength });
+    return { ...f, limitName: 'Buffer.copy of the same bytes into new memory', oursMs: timed.ours.median * 1e3, limitMs: timed.limit.median * 1e3, weights: n, shape: `[${r}, ${c}] rank ${k}`, threads };
+  },
+};

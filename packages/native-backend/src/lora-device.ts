@@ -243,6 +243,15 @@ export function loraStatusOf(cuda: NativeCudaModule): LoraDeviceStatus {
   return callNative(() => cuda.loraStatus());
 }
 
+/** What `LoraRefitter` passes its `merge` option (see {@link DeviceLoraMerger.forLoraRefitter}). */
+export interface LoraRefitterMergeSpec {
+  readonly type: string;
+  readonly rows: number;
+  readonly cols: number;
+  readonly layout: LoraLayout;
+  readonly factors: readonly HostLoraFactor[];
+}
+
 /** A base weight for {@link DeviceLoraMerger.setBase}. */
 export interface LoraBaseWeight {
   readonly type: LoraWeightType;
@@ -428,6 +437,37 @@ export class DeviceLoraMerger {
     }
     await this.#device.loraMerge({ base: e.base, out: e.out, type: e.type, rows: e.rows, cols: e.cols, layout: e.layout, factors, stream, ...(workspace ? { workspace } : {}) });
     return { type: e.type, values: e.out, count };
+  }
+
+  /**
+   * The `merge` option of `@trt-refit/onnx`'s `LoraRefitter`, merging on this device: a weight's base is uploaded
+   * the first time its name is seen (from the bytes the refitter read from the model) and stays resident; a merge
+   * runs on `stream` and gives DEVICE weights; a restore (no factors) gives the resident base. The refitter refits
+   * before it merges a name again, as the reused output buffers require.
+   *
+   * @example
+   * ```ts
+   * const merger = new DeviceLoraMerger(backend.device);
+   * const lora = await LoraRefitter.open(backend, engine, 'base.onnx', { merge: merger.forLoraRefitter(stream) });
+   * ```
+   */
+  forLoraRefitter(stream: NativeCudaStream): (weight: string, base: Uint8Array, spec: LoraRefitterMergeSpec) => Promise<{ weights: DeviceLoraWeights; location: 'DEVICE' }> {
+    this.#live();
+    const s = expectStream(stream, 'stream');
+    return async (weight, base, spec) => {
+      if (!this.#entries.has(weight)) {
+        const type = expectType(spec.type, 'spec.type');
+        const values = expectView(base, 'base');
+        if (spec.factors.length) this.setBase(weight, { type, rows: spec.rows, cols: spec.cols, layout: spec.layout, values });
+        else {
+          // A restore of a weight never merged here: its base as it is (a vector, a Conv of any shape).
+          const count = values.byteLength / loraElementSize(type);
+          this.setBase(weight, { type, rows: 1, cols: count, values });
+        }
+      }
+      const weights = spec.factors.length ? await this.merge(weight, spec.factors, s) : this.base(weight);
+      return { weights, location: 'DEVICE' as const };
+    };
   }
 
   /** Frees every buffer (base, output, factor and workspace buffers; frees deferred while merges are in flight). Idempotent. */

@@ -188,4 +188,30 @@ describe('LoRA merge on the device: TS side (fake addon)', () => {
     expect(() => merger.base('fc.weight')).toThrow(DisposedError);
     expect(() => new DeviceLoraMerger({} as never)).toThrow(TypeError);
   });
+
+  it('forLoraRefitter: the merge option of LoraRefitter (bases uploaded once by name, DEVICE weights, restore = the base)', async () => {
+    const { device, cuda } = api();
+    const merger = new DeviceLoraMerger(device);
+    const stream = device.createStream();
+    const merge = merger.forLoraRefitter(stream);
+    const rows = 3, cols = 5;
+    const w = rand(rows * cols, 31);
+    const f = { a: rand(2 * cols, 32), b: rand(rows * 2, 33), rank: 2, scale: 0.25 };
+    const spec = { type: DataType.FLOAT, rows, cols, layout: 'rows-cols' as const, factors: [f] };
+    const r1 = await merge('w', new Uint8Array(w.buffer), spec);
+    expect(r1.location).toBe('DEVICE');
+    const want = exact(w, rows, cols, [f]);
+    const got = new Float32Array(r1.weights.values.download().buffer);
+    for (let k = 0; k < want.length; k++) expect(got[k]).toBeCloseTo(want[k]!, 5);
+    const uploads = cuda.allocated.length;
+    await merge('w', new Uint8Array(rows * cols * 4), spec); // the resident base is used, not these bytes
+    expect(cuda.allocated.length).toBe(uploads);
+    expect(Array.from(new Float32Array((await merge('w', new Uint8Array(0), { ...spec, factors: [] })).weights.values.download().buffer))).toEqual(Array.from(w));
+    const bias = rand(7, 34);
+    const restored = await merge('b', new Uint8Array(bias.buffer), { type: DataType.FLOAT, rows: 1, cols: 7, layout: 'rows-cols', factors: [] });
+    expect(restored.weights.count).toBe(7);
+    await expect(merge('x', new Uint8Array(8), { ...spec, type: DataType.INT8 })).rejects.toThrow(/spec\.type/);
+    expect(() => merger.forLoraRefitter({} as never)).toThrow(TypeError);
+    merger.dispose();
+  });
 });
