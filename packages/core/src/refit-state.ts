@@ -61,7 +61,11 @@ export class RefitState {
   private readonly setWeightsOf: (Weights | undefined)[];
   private readonly setWhere: Uint8Array;
   private setCount = 0;
+  /** Bytes each weight's host values must have (byteLengthFor of its type and count), for the fast path of a set. */
+  private readonly bytesOf: Float64Array;
   private missingCache: string[] | null = null;
+  private markScratch: Uint8Array | undefined;
+  private seenScratch: Uint8Array | undefined;
   private logger: Logger;
   private recorder: ErrorRecorder | null;
   private maxThreads = 1;
@@ -88,6 +92,8 @@ export class RefitState {
       if (this.index.size !== i + 1) throw new InvalidArgumentError(`weight inventory: ${w.name} is listed twice`, { name: w.name });
     }
     this.setWeightsOf = new Array<Weights | undefined>(n).fill(undefined);
+    this.bytesOf = new Float64Array(n);
+    for (let i = 0; i < n; i++) this.bytesOf[i] = byteLengthFor(this.infos[i]!.dtype, this.infos[i]!.count);
     this.setWhere = new Uint8Array(n);
     const parent = (this.parent = new Int32Array(n));
     for (let i = 0; i < n; i++) parent[i] = i;
@@ -159,7 +165,7 @@ export class RefitState {
     // The common case first: host weights of the prototype's type and count (validated when the inventory was
     // loaded), with exactly the bytes they need. Anything else takes the full checks below, which say what is wrong.
     const v = weights !== null && typeof weights === 'object' ? weights.values : undefined;
-    if (location === TensorLocation.HOST && v !== undefined && weights.type === info.dtype && weights.count === info.count && ArrayBuffer.isView(v) && v.byteLength === byteLengthFor(info.dtype, info.count)) {
+    if (location === TensorLocation.HOST && v !== undefined && weights.type === info.dtype && weights.count === info.count && ArrayBuffer.isView(v) && v.byteLength === this.bytesOf[i]) {
       if (this.setWhere[i] === 0) this.setCount++;
       this.setWeightsOf[i] = weights;
       this.setWhere[i] = 1;
@@ -246,8 +252,9 @@ export class RefitState {
   getMissingWeights(): string[] {
     if (this.missingCache) return [...this.missingCache];
     const n = this.infos.length;
-    const mark = new Uint8Array(n);
-    const seen = new Uint8Array(n);
+    // Scratch marks kept between calls (cleared, not reallocated: 2 bytes a weight).
+    const mark = (this.markScratch ??= new Uint8Array(n)).fill(0);
+    const seen = (this.seenScratch ??= new Uint8Array(n)).fill(0);
     // Seeds: what is set, and stripped weights not yet refitted (they must be set, so their fusion partners
     // must be too; seeding with them keeps the set closed when a group is only partly stripped).
     const seed = (i: number) => {
@@ -260,8 +267,10 @@ export class RefitState {
     const where = this.setWhere;
     if (this.setCount) for (let i = 0; i < n; i++) if (where[i] !== 0) seed(i);
     for (const i of this.stripped) seed(i);
-    const out: string[] = [];
-    for (let i = 0; i < n; i++) if (mark[i] && where[i] === 0) out.push(this.infos[i]!.name);
+    let count = 0;
+    for (let i = 0; i < n; i++) if (mark[i] && where[i] === 0) count++;
+    const out = new Array<string>(count);
+    for (let i = 0, k = 0; k < count; i++) if (mark[i] && where[i] === 0) out[k++] = this.infos[i]!.name;
     this.missingCache = out;
     return [...out];
   }
