@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataType } from '@trt-refit/core';
 import { DeviceLoraMerger, concatLoraFactors, loadNativeDevice } from '@trt-refit/native-backend';
+import { floatToBf16 as toBf16Bits, floatToHalf as toHalfBits } from '@trt-refit/onnx';
 
 const { values: args } = parseArgs({
   options: {
@@ -44,38 +45,6 @@ function rand(n, scale = 1) {
     out[i] = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2) * scale; // normal(0, scale)
   }
   return out;
-}
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-function toHalfBits(x) {
-  f32[0] = x;
-  const u = u32[0];
-  const sign = (u >>> 16) & 0x8000;
-  let e = (u >>> 23) & 0xff;
-  let m = u & 0x7fffff;
-  if (e === 255) return sign | 0x7c00 | (m ? 0x200 : 0);
-  e = e - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    m |= 0x800000;
-    const shift = 14 - e;
-    let h = m >>> shift;
-    const rem = m & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (m >>> 13);
-  const rem = m & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  return sign | h;
-}
-function toBf16Bits(x) {
-  f32[0] = x;
-  const u = u32[0];
-  if ((u & 0x7fffffff) > 0x7f800000) return ((u >>> 16) | 0x40) & 0xffff;
-  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
 }
 /** W [rows, cols] (FP32, logical) stored in `layout` and `type`. */
 function store(w, rows, cols, layout, type) {

@@ -17,32 +17,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataType, RefitState, TensorLocation, WeightsRole } from '@trt-refit/core';
-import { OnnxParserRefitter, saveOnnxModel } from '@trt-refit/onnx';
+import { OnnxParserRefitter } from '@trt-refit/onnx';
 import { DeviceWeightsStreamer, loadBinding, loadNativeDevice } from '@trt-refit/native-backend';
 import { assert, check, failures, results } from './checks.mjs';
+import { TENSOR, tensorBytes, writeStreamModel } from './stream-models.mjs';
 
 const { values: args } = parseArgs({ options: { addon: { type: 'string' }, cycles: { type: 'string', default: '10000' }, dir: { type: 'string' }, generate: { type: 'string' }, external: { type: 'boolean' }, tensors: { type: 'string' }, only: { type: 'string', default: 'ext,emb,cycles' } } });
 const only = new Set(args.only.split(','));
-const TENSOR = 32 << 20;
 const mib = (b) => +(b / 2 ** 20).toFixed(1);
 
-/** A deterministic, finite FLOAT pattern for tensor i. */
-function tensorBytes(i) {
-  const f = new Float32Array(TENSOR / 4);
-  for (let k = 0; k < f.length; k += 1024) f[k] = i + k / f.length;
-  return new Uint8Array(f.buffer);
-}
 
 if (args.generate) {
   // Child mode: write the model, then exit (its memory is not this check's).
-  const n = Number(args.tensors);
-  const initializers = [];
-  const nodes = [];
-  for (let i = 0; i < n; i++) {
-    initializers.push({ name: `w${i}`, dataType: 1, dims: [TENSOR / 4], raw: tensorBytes(i), external: !!args.external });
-    nodes.push({ opType: 'Add', inputs: [i === 0 ? 'x' : `y${i - 1}`, `w${i}`], outputs: [`y${i}`] });
-  }
-  await saveOnnxModel(args.generate, { nodes, initializers, inputs: [{ name: 'x', elemType: 1, dims: [TENSOR / 4] }], outputs: [{ name: `y${n - 1}`, elemType: 1, dims: [TENSOR / 4] }] });
+  await writeStreamModel(args.generate, Number(args.tensors), args.external);
   process.exit(0);
 }
 

@@ -5,58 +5,9 @@
  * HALF / BF16 (the workspace), added to the base and rounded once at the end (round to nearest even). Used by the fake binding and to
  * check the real addon over the fakes bit for bit.
  */
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** FP32 → FP16 bits, round to nearest even (subnormals, infinities and NaN included). */
-export function toHalfBits(x: number): number {
-  f32[0] = x;
-  const u = u32[0]!;
-  const sign = (u >>> 16) & 0x8000;
-  let e = (u >>> 23) & 0xff;
-  let m = u & 0x7fffff;
-  if (e === 255) return sign | 0x7c00 | (m ? 0x200 : 0);
-  e = e - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    m |= 0x800000;
-    const shift = 14 - e;
-    let h = m >>> shift;
-    const rem = m & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (m >>> 13);
-  const rem = m & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  return sign | h;
-}
-
-/** FP16 bits → number. */
-export function fromHalfBits(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return sign * m * 2 ** -24;
-  if (e === 31) return m ? NaN : sign * Infinity;
-  return sign * (1 + m / 1024) * 2 ** (e - 15);
-}
-
-/** FP32 → BF16 bits, round to nearest even. */
-export function toBf16Bits(x: number): number {
-  f32[0] = x;
-  const u = u32[0]!;
-  if ((u & 0x7fffffff) > 0x7f800000) return ((u >>> 16) | 0x40) & 0xffff;
-  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
-/** BF16 bits → number. */
-export function fromBf16Bits(h: number): number {
-  u32[0] = (h << 16) >>> 0;
-  return f32[0]!;
-}
+// The 16-bit conversions are @trt-refit/onnx's (round to nearest even, subnormals, infinities and NaN included).
+export { floatToHalf as toHalfBits, halfToFloat as fromHalfBits, floatToBf16 as toBf16Bits, bf16ToFloat as fromBf16Bits } from '@trt-refit/onnx';
+import { floatToBf16 as toBf16Bits, floatToHalf as toHalfBits, bf16ToFloat as fromBf16Bits, halfToFloat as fromHalfBits } from '@trt-refit/onnx';
 
 export interface ReferenceFactor {
   readonly a: Float32Array;
