@@ -240,15 +240,25 @@ describe('LoRA adapters', () => {
     }
   });
 
-  it('a merge that returns DEVICE weights (as the native device merger does) refits the same values', async () => {
+  it('a merge that returns DEVICE weights (as the native device merger does), refitted on a stream, gives the same values', async () => {
     const backend = createMockBackend();
     const host = await refittableEngine(backend);
     const dev = await refittableEngine(backend);
     const adapter = await openLoraAdapter(kohyaPath);
     const calls: string[] = [];
     const a = await LoraRefitter.open(backend, host, basePath, { base: checkpoint });
-    const b = await LoraRefitter.open(backend, dev, basePath, {
+    const stream = backend.device.createStream();
+    let asyncRefits = 0;
+    const create = backend.createRefitter.bind(backend);
+    const spied = Object.assign(Object.create(backend) as typeof backend, {
+      createRefitter: (...args: Parameters<typeof backend.createRefitter>) => {
+        const r = create(...args);
+        return new Proxy(r, { get: (t, p) => (p === 'refitCudaEngineAsync' ? (s: typeof stream) => (asyncRefits++, t.refitCudaEngineAsync(s)) : Reflect.get(t, p)) });
+      },
+    });
+    const b = await LoraRefitter.open(spied, dev, basePath, {
       base: checkpoint,
+      stream, // refitCudaEngineAsync on it
       merge: async (weight, base, spec) => {
         calls.push(`${weight}:${spec.factors.length}`);
         const values = backend.device.fromHost(spec.factors.length ? mergeLoraSync(base, spec) : base);
@@ -259,6 +269,7 @@ describe('LoRA adapters', () => {
       await a.apply([{ adapter, scale: 0.3 }]);
       await b.apply([{ adapter, scale: 0.3 }]);
       expect(calls).toEqual(['onnx::MatMul_17:1', 'conv.weight:1']);
+      expect(asyncRefits).toBe(1);
       const [x, y] = [await run(host), await run(dev)];
       expect(Buffer.from(bytes(x.y)).equals(Buffer.from(bytes(y.y)))).toBe(true);
       expect(Buffer.from(bytes(x.z)).equals(Buffer.from(bytes(y.z)))).toBe(true);

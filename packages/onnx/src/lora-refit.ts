@@ -10,6 +10,7 @@ import {
   silentLogger,
   type Backend,
   type CudaEngine,
+  type CudaStream,
   type Logger,
   type Refitter,
   type Weights,
@@ -193,6 +194,11 @@ export interface LoraRefitterOptions {
    * returning DEVICE weights. A restore to the base calls it with no factors.
    */
   readonly merge?: (weight: string, base: Uint8Array, spec: LoraMergeSpec) => Promise<{ weights: Weights; location: 'HOST' | 'DEVICE' }>;
+  /**
+   * Refit on this stream (`refitCudaEngineAsync(stream)`, after the merges enqueued on it, e.g. the device merger's)
+   * instead of `refitCudaEngine()`; each batch's promise resolves when its refit is done.
+   */
+  readonly stream?: CudaStream;
   /** Called after each weight is set. */
   readonly onProgress?: (p: { done: number; total: number; weight: string }) => void;
 }
@@ -299,7 +305,8 @@ export class LoraRefitter {
     const flush = async () => {
       missingFromBase.push(...(await this.fillMissing(setNow)));
       this.recorder.clear();
-      if (!(await this.refitter.refitCudaEngine())) throw new LoraRefitError(this.reasons('refitCudaEngine returned false'));
+      const ok = this.options.stream ? await this.refitter.refitCudaEngineAsync(this.options.stream) : await this.refitter.refitCudaEngine();
+      if (!ok) throw new LoraRefitError(this.reasons(`${this.options.stream ? 'refitCudaEngineAsync' : 'refitCudaEngine'} returned false`));
       refits++;
       batchBytes = 0;
       setNow.clear();
