@@ -78,7 +78,7 @@ export default {
         missing1M: missingOnly(big, own.missBig),
         missing100k: missingOnly(small, own.missSmall),
       },
-      Math.max(runs, 9),
+      Math.max(runs, 15),
     );
     // ours' own clock (without building the next state), over the timed runs (the warm-up dropped)
     const drop = (t) => t.slice(1);
