@@ -71,11 +71,6 @@ export function figures(timed, { bytes, flops } = {}) {
   return out;
 }
 
-/** The median of `runs` timed calls of `fn` after one warm-up, in seconds (for a figure with nothing to alternate). */
-export async function medianSeconds(fn, runs = 7) {
-  return (await alternate({ fn }, runs)).fn.median;
-}
-
 /** Reads a file with readSync in `chunk` steps into one reused buffer, calling `each(view)` per step. */
 export function readSyncLoop(path, each, chunk = 4 * 2 ** 20, range = undefined) {
   const fd = openSync(path, 'r');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { BuilderFlag, DataType, maxRelativeError, type Backend } from '@trt-refit/core';
-import { LoraAdapterError, LoraMergePool, LoraRefitter, mergeLoraSync, openLoraAdapter, writeOnnxModel, writeSafetensors, type ModelSpec } from '@trt-refit/onnx';
+import { LoraAdapterError, LoraMergePool, LoraRefitter, matchCheckpoint, mergeLoraSync, openLoraAdapter, openOnnxModel, openSafetensors, resolveLoraTargets, writeOnnxModel, writeSafetensors, type ModelSpec } from '@trt-refit/onnx';
 import { createMockBackend } from '@trt-refit/mock-backend';
 
 const dir = mkdtempSync(join(tmpdir(), 'trt-refit-lora-'));
@@ -277,6 +277,20 @@ describe('LoRA adapters', () => {
       await a.dispose();
       await b.dispose();
     }
+  });
+
+  it('resolveLoraTargets uses a matching it is given instead of matching the checkpoint again', async () => {
+    const model = await openOnnxModel(basePath);
+    const base = await openSafetensors(checkpoint);
+    const adapter = await openLoraAdapter(peftDir);
+    const matching = await matchCheckpoint(model, base);
+    const fresh = await resolveLoraTargets(model, [adapter], { base });
+    const reused = await resolveLoraTargets(model, [adapter], { base, matching });
+    expect(reused.targets.map((t) => [t.module.key, t.weight, t.how])).toEqual(fresh.targets.map((t) => [t.module.key, t.weight, t.how]));
+    // a matching that places nothing: the targets follow it (it was not recomputed)
+    const none = await resolveLoraTargets(model, [adapter], { base, matching: { matches: [], unmatchedCheckpoint: ['l1.weight'], unmatchedModel: [] } });
+    expect(none.targets).toEqual([]);
+    expect(none.unmatchedCheckpoint).toEqual(['l1.weight']);
   });
 
   it('without the base checkpoint an anonymised weight is reported unmatched, both ways', async () => {

@@ -16,7 +16,7 @@ import {
   type Weights,
 } from '@trt-refit/core';
 import type { FoldedBatchNorm } from './batch-norm.js';
-import { matchCheckpoint, type MatchKind } from './checkpoint-match.js';
+import { matchCheckpoint, type CheckpointMatching, type MatchKind } from './checkpoint-match.js';
 import type { LoraAdapter, LoraModule } from './lora-adapter.js';
 import { LoraMergePool, type LoraFactor, type LoraLayout, type LoraMergeSpec } from './lora-merge.js';
 import { openOnnxModel, type OnnxModel } from './onnx-model.js';
@@ -64,6 +64,11 @@ export interface ResolveLoraOptions {
   readonly base?: Safetensors;
   /** Checkpoint name → initializer name, for what content cannot match (see `matchCheckpoint`). */
   readonly map?: Readonly<Record<string, string>>;
+  /**
+   * `matchCheckpoint(model, base, map)` when the caller already has it: matching reads and hashes every initializer
+   * and checkpoint tensor, so resolving several adapters against one base should do it once.
+   */
+  readonly matching?: CheckpointMatching;
 }
 
 const KOHYA_PREFIXES = ['lora_unet_', 'lora_te1_', 'lora_te2_', 'lora_te_', 'lora_transformer_', 'lora_'];
@@ -103,7 +108,7 @@ export async function resolveLoraTargets(model: OnnxModel, adapters: readonly Lo
   let unmatchedCheckpoint: string[] = [];
   let names: string[];
   if (options.base) {
-    const matching = await matchCheckpoint(model, options.base, options.map ?? {});
+    const matching = options.matching ?? (await matchCheckpoint(model, options.base, options.map ?? {}));
     toInit = new Map(matching.matches.map((m) => [m.checkpoint, { initializer: m.initializer, transpose: m.transpose, how: m.how }]));
     unmatchedCheckpoint = matching.unmatchedCheckpoint;
     names = options.base.tensors.map((t) => t.name);
@@ -232,6 +237,7 @@ const TRT_OF: Record<number, DataType> = { 1: DataType.FLOAT, 10: DataType.HALF,
 export class LoraRefitter {
   #applied = new Set<string>();
   #resolved = new Map<LoraAdapter, LoraResolution>();
+  #matching: Promise<CheckpointMatching> | undefined;
   #disposed = false;
 
   private constructor(
@@ -260,7 +266,10 @@ export class LoraRefitter {
   async resolve(adapter: LoraAdapter): Promise<LoraResolution> {
     let r = this.#resolved.get(adapter);
     if (!r) {
-      r = await resolveLoraTargets(this.model, [adapter], { ...(this.base ? { base: this.base } : {}), ...(this.options.map ? { map: this.options.map } : {}) });
+      // The base checkpoint is matched to the model once per refitter, whatever the number of adapters.
+      if (this.base && !this.#matching) this.#matching = matchCheckpoint(this.model, this.base, this.options.map ?? {});
+      const matching = this.#matching ? await this.#matching : undefined;
+      r = await resolveLoraTargets(this.model, [adapter], { ...(this.base ? { base: this.base } : {}), ...(matching ? { matching } : {}) });
       this.#resolved.set(adapter, r);
     }
     return r;

@@ -78,13 +78,13 @@ export async function materializeSource(
   model: OnnxModel,
   s: Exclude<WeightSource, { kind: 'error' }>,
   rules: OnnxParserRules,
-  options: { folds?: Map<string, FoldedBatchNorm | string>; into?: Uint8Array; read?: (t: OnnxTensorInfo) => Promise<Uint8Array>; warn?: (m: string) => void } = {},
+  options: { folds?: Map<string, FoldedBatchNorm | string>; read?: (t: OnnxTensorInfo) => Promise<Uint8Array>; warn?: (m: string) => void } = {},
 ): Promise<MaterializedWeight | string> {
   let weights: Weights;
   if (s.kind === 'tensor') {
     const problem = conversionProblem(s.tensor, { rules, refitter: true });
     if (problem) return problem;
-    const bytes = options.read ? await options.read(s.tensor) : await model.readTensor(s.tensor, { ...(options.into ? { into: options.into } : {}) });
+    const bytes = options.read ? await options.read(s.tensor) : await model.readTensor(s.tensor);
     const w = toTrtWeights(s.tensor, bytes, options.warn, { rules, refitter: true });
     if (typeof w === 'string') return w;
     weights = w;
