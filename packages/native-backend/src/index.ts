@@ -48,7 +48,6 @@ export {
   type LoraDeviceStatus,
   type LoraLayout,
   type LoraWeightType,
-  type LoraRefitterMergeSpec,
 } from './lora-device.js';
 export { NativeParserRefitter } from './parser-refitter.js';
 export { planIdentityManifest, onnxIdentityManifest, type OnnxSource } from './identity.js';

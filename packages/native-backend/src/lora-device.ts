@@ -1,4 +1,5 @@
 import { DataType, InvalidStateError, DisposedError, type Weights } from '@trt-refit/core';
+import type { LoraFactor, LoraLayout as OnnxLoraLayout, LoraMergeSpec } from '@trt-refit/onnx';
 import type { NativeCudaModule, NativeLoraStatus } from './binding.js';
 import { NativeCudaStream, NativeDeviceBuffer, type NativeDeviceApi } from './device.js';
 import { callNative, callNativeAsync } from './native-errors.js';
@@ -7,12 +8,8 @@ import { expectSize, expectString, expectView, rangeError, typeError } from './v
 /** The weight types the device merge writes: the engine's type of the weight (FP32, FP16 or BF16). */
 export type LoraWeightType = typeof DataType.FLOAT | typeof DataType.HALF | typeof DataType.BF16;
 
-/**
- * How W [rows, cols] is stored: `'rows-cols'` row-major [rows, cols] (a Linear's PyTorch weight [out, in], a conv
- * weight [out, in, kh, kw] viewed [out, in·kh·kw]); `'cols-rows'` transposed, [cols, rows] (an ONNX MatMul weight of a
- * Linear, [in, out]). The update is computed in the stored layout directly (no transpose copies).
- */
-export type LoraLayout = 'rows-cols' | 'cols-rows';
+/** How W [rows, cols] is stored: `@trt-refit/onnx`'s {@link OnnxLoraLayout} (the CPU merge's), the same values. */
+export type LoraLayout = OnnxLoraLayout;
 
 /**
  * One adapter of a weight, on the device: `a` FP32 row-major [rank, cols] (`lora_A` / `lora_down`, a conv's viewed
@@ -26,15 +23,8 @@ export interface DeviceLoraFactor {
   readonly scale: number;
 }
 
-/** The same adapter in host memory ({@link concatLoraFactors}, {@link DeviceLoraMerger.merge}). */
-export interface HostLoraFactor {
-  /** FP32 row-major [rank, cols]. */
-  readonly a: Float32Array;
-  /** FP32 row-major [rows, rank]. */
-  readonly b: Float32Array;
-  readonly rank: number;
-  readonly scale: number;
-}
+/** The same adapter in host memory ({@link concatLoraFactors}, {@link DeviceLoraMerger.merge}): `@trt-refit/onnx`'s factor. */
+export type HostLoraFactor = LoraFactor;
 
 /** The argument of {@link NativeDeviceApi.loraMerge}. */
 export interface DeviceLoraMergeOptions {
@@ -243,14 +233,6 @@ export function loraStatusOf(cuda: NativeCudaModule): LoraDeviceStatus {
   return callNative(() => cuda.loraStatus());
 }
 
-/** What `LoraRefitter` passes its `merge` option (see {@link DeviceLoraMerger.forLoraRefitter}). */
-export interface LoraRefitterMergeSpec {
-  readonly type: string;
-  readonly rows: number;
-  readonly cols: number;
-  readonly layout: LoraLayout;
-  readonly factors: readonly HostLoraFactor[];
-}
 
 /** A base weight for {@link DeviceLoraMerger.setBase}. */
 export interface LoraBaseWeight {
@@ -451,7 +433,7 @@ export class DeviceLoraMerger {
    * const lora = await LoraRefitter.open(backend, engine, 'base.onnx', { merge: merger.forLoraRefitter(stream) });
    * ```
    */
-  forLoraRefitter(stream: NativeCudaStream): (weight: string, base: Uint8Array, spec: LoraRefitterMergeSpec) => Promise<{ weights: DeviceLoraWeights; location: 'DEVICE' }> {
+  forLoraRefitter(stream: NativeCudaStream): (weight: string, base: Uint8Array, spec: LoraMergeSpec) => Promise<{ weights: DeviceLoraWeights; location: 'DEVICE' }> {
     this.#live();
     const s = expectStream(stream, 'stream');
     return async (weight, base, spec) => {
