@@ -4,7 +4,8 @@
 //   plan-write: serialize the full plan to a file (serializeToFile: temporary file, writev, rename); baseline:
 //               fs.promises.writeFile of the same bytes (already serialized); limit: writeSync of the same bytes in
 //               64 MiB steps into a new file.
-//   plan-read:  deserialize the plan file into an engine, every weight's CRC-32 verified (deserializeCudaEngineFromFile);
+//   plan-read:  deserialize the plan file into an engine, every weight's CRC-32 verified (deserializeCudaEngineFromFile,
+//               four 8 MiB reads in flight);
 //               baseline: fs.readFile then deserializeCudaEngine(bytes) (the same work, as a user would write it);
 //               limit: fs.readFile alone, into fresh memory (the engine's memory is fresh too).
 import { spawnSync } from 'node:child_process';
@@ -16,6 +17,8 @@ import { createMockBackend } from '@trt-refit/mock-backend';
 import { GiB, alternate, figures, fill, scratchDir, syntheticModel } from '../lib.mjs';
 
 const SIZE = Number(process.env.TRT_REFIT_BENCH_BYTES ?? GiB);
+/** Untimed pause after each sync of plan-write (see there). */
+const HOST_FLUSH_MS = 3000;
 
 async function engineOf(dir, flags = [BuilderFlag.REFIT]) {
   const m = await syntheticModel(dir, SIZE);
@@ -78,11 +81,15 @@ const planWrite = {
         closeSync(fd);
       }
     };
-    // Each write starts alike, untimed: no dirty pages of the last write left to throttle it (sync), then no file
-    // at its path (no truncation or replacement flush of ext4's auto_da_alloc in the timing; removing the files
-    // last also hands their page-cache pages back just before the write that reuses them).
+    // Each write starts alike, untimed: no dirty pages of the last write left to throttle it (sync), then a 3 s
+    // pause, then no file at its path (no truncation or replacement flush of ext4's auto_da_alloc in the timing;
+    // removing the files last also hands their page-cache pages back just before the write that reuses them).
+    // The pause: on this kind of VM sync returns once the virtual disk took the bytes, and the host flushes them
+    // after; a write started meanwhile ran 4–8× slower in system time (measured, every variant alike: after a fast
+    // write the next was slow, after a slow one fast). With the pause the rounds are mostly the fast kind.
     const before = async () => {
       spawnSync('sync');
+      await new Promise((r) => setTimeout(r, HOST_FLUSH_MS));
       for (const f of ['full.plan', 'copy.plan', 'limit.plan']) rmSync(join(dir, f), { force: true });
     };
     // Writes into the page cache vary most on this kind of VM (fresh pages cost what the host makes them cost, and

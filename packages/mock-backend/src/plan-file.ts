@@ -110,6 +110,10 @@ export function writePlan(plan: PlanContents): Uint8Array {
   return out;
 }
 
+/** Bytes per read of {@link readPlanFile}, and how many are in flight at once. */
+const READ_STEP = 8 << 20;
+const READS_IN_FLIGHT = 4;
+
 /** Bytes per gathered write of {@link writePlanFile}. */
 const WRITE_BATCH = 64 << 20;
 
@@ -281,8 +285,8 @@ export function readPlan(bytes: Uint8Array): PlanContents {
 
 /**
  * {@link readPlan} of a file, verified while it is read: the metadata is read and checked first, then the data in
- * 32 MiB steps, each weight's CRC-32 computed as soon as its bytes are in while the next step is being read (so
- * checking costs little beyond the read). The result's weight data are views of one buffer of the file's size.
+ * 8 MiB steps, four in flight, each weight's CRC-32 computed as soon as its bytes are in while later steps are
+ * being read (so checking costs little beyond the read). The result's weight data are views of one buffer of the file's size.
  * The file must be a regular file (a FIFO or device is refused without blocking). Like TensorRT's
  * `deserializeCudaEngine(IStreamReader)`, the plan is not first read whole by the caller.
  */
@@ -303,21 +307,37 @@ export async function readPlanFile(path: string): Promise<PlanContents> {
     // The metadata and ranges, checked before any data is read (data views are filled as the reads land).
     const plan = readPlanWith(bytes, { weightCrcs: false, gaps: false });
     const pending = plan.weights.filter((w) => w.data).sort((a, b) => a.data!.byteOffset - b.data!.byteOffset);
-    const STEP = 32 * 2 ** 20;
     const start = align(fbLength);
     const end = size - TRAILER;
+    // READS_IN_FLIGHT positioned reads of STEP bytes at a time on libuv's pool (filling fresh memory is page faults
+    // as much as copying, and reads in flight fault in parallel on every core), each weight's CRC-32 computed as
+    // soon as every byte before its end is in, while the later reads go on.
+    let issued = start;
+    const inFlight: Promise<number>[] = [];
+    const issue = () => {
+      if (issued >= end) return;
+      const at = issued;
+      const n = Math.min(READ_STEP, end - at);
+      issued += n;
+      const read = readAt(at, n).then(() => at + n);
+      read.catch(() => undefined); // awaited in order below; a later read's failure must not go unhandled meanwhile
+      inFlight.push(read);
+    };
+    for (let i = 0; i < READS_IN_FLIGHT; i++) issue();
     let next = 0;
-    let read: Promise<unknown> | undefined = start < end ? readAt(start, Math.min(STEP, end - start)) : undefined;
-    for (let at = start; at < end; at += STEP) {
-      await read;
-      const done = Math.min(end, at + STEP);
-      read = done < end ? readAt(done, Math.min(STEP, end - done)) : undefined; // the next step reads while we check
-      for (; next < pending.length && pending[next]!.data!.byteOffset - bytes.byteOffset + pending[next]!.data!.byteLength <= done; next++) {
-        const w = pending[next]!;
-        if (crc32(w.data!) !== w.crc32) throw new InvalidPlanError(`the data of weight ${w.name} does not match its checksum: the plan is damaged`);
+    try {
+      while (inFlight.length) {
+        const done = await inFlight.shift()!;
+        issue();
+        for (; next < pending.length && pending[next]!.data!.byteOffset - bytes.byteOffset + pending[next]!.data!.byteLength <= done; next++) {
+          const w = pending[next]!;
+          if (crc32(w.data!) !== w.crc32) throw new InvalidPlanError(`the data of weight ${w.name} does not match its checksum: the plan is damaged`);
+        }
       }
+    } catch (e) {
+      await Promise.allSettled(inFlight); // no read still running when the file is closed
+      throw e;
     }
-    await read;
     return readPlanWith(bytes, { weightCrcs: false, gaps: true }); // every weight was checked above; now the gaps
   } finally {
     await fh.close();

@@ -107,6 +107,41 @@ describe('plan files (flatbuffers)', () => {
     expect((await runtime.deserializeCudaEngineFromFile(path)).isRefittable()).toBe(true);
   });
 
+  it('readPlanFile of a plan larger than its reads in flight (40 MiB): same bytes; a damaged weight early or late refused, no read left running', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readPlanFile, writePlanFile } = await import('@trt-refit/mock-backend');
+    const dir = mkdtempSync(join(tmpdir(), 'trt-refit-planfile-big-'));
+    const small = await convbnPlan([BuilderFlag.REFIT]);
+    const big = (n: number, seed: number) => {
+      const v = new Float32Array(n);
+      for (let i = 0; i < n; i++) v[i] = ((i * 2654435761 + seed) >>> 0) / 2 ** 32;
+      return new Uint8Array(v.buffer);
+    };
+    // the first two weights grown to 24 MiB and 16 MiB: the data spans five 8 MiB reads, four in flight at once
+    const sizes = [6 << 20, 4 << 20];
+    const plan: PlanContents = {
+      ...small,
+      weights: small.weights.map((w, i) => (i < sizes.length ? { ...w, dims: [sizes[i]!], count: sizes[i]!, dtype: 'FLOAT', data: big(sizes[i]!, i), crc32: undefined } : w)),
+    };
+    const path = join(dir, 'big.plan');
+    const size = await writePlanFile(path, plan);
+    expect(size).toBeGreaterThan(40 << 20);
+    const bytes = readFileSync(path);
+    expect(Buffer.compare(bytes, Buffer.from(writePlan(plan)))).toBe(0);
+    const read = await readPlanFile(path);
+    expect(read.weights.map((w) => w.data && createHash('sha256').update(w.data).digest('hex'))).toEqual(plan.weights.map((w) => w.data && createHash('sha256').update(w.data).digest('hex')));
+    // the views are of one buffer of the file's size: a view's offset is its file offset
+    const [w0, w1] = [read.weights[0]!, read.weights[1]!];
+    for (const [w, at] of [[w0, w0.data!.byteOffset + 1000], [w1, w1.data!.byteOffset + w1.data!.byteLength - 1000]] as const) {
+      const damaged = Buffer.from(bytes);
+      damaged[at] = damaged[at]! ^ 0x5a;
+      writeFileSync(path, damaged);
+      await expect(readPlanFile(path), `byte ${at}`).rejects.toThrow(`the data of weight ${w.name} does not match its checksum`);
+    }
+  });
+
   it('refuses things that are not plans', () => {
     expect(() => readPlan(new Uint8Array(100))).toThrow(/identifier TRTM missing/);
     expect(() => readPlan(new Uint8Array(3))).toThrow(/too short/);
