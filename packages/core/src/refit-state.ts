@@ -26,6 +26,23 @@ export interface SetWeights {
 /** What a refit would apply: every set weight, or the reasons it cannot run. */
 export type RefitPlan = { ok: true; updates: SetWeights[] } | { ok: false; reasons: string[] };
 
+type TypedArrayConstructor = Float32ArrayConstructor | Uint16ArrayConstructor | Uint8ArrayConstructor | Int8ArrayConstructor | Int32ArrayConstructor | BigInt64ArrayConstructor;
+
+/** The typed array host values of each type usually come in (see RefitState's fast path of a set). */
+const USUAL_VIEW: Readonly<Record<DataType, TypedArrayConstructor>> = {
+  FLOAT: Float32Array,
+  HALF: Uint16Array,
+  BF16: Uint16Array,
+  INT8: Int8Array,
+  INT32: Int32Array,
+  INT64: BigInt64Array,
+  BOOL: Uint8Array,
+  UINT8: Uint8Array,
+  FP8: Uint8Array,
+  E8M0: Uint8Array,
+  INT4: Uint8Array,
+  FP4: Uint8Array,
+};
 
 /**
  * The refit state machine of `nvinfer1::IRefitter` over an engine's {@link WeightInventory}: named weights held by
@@ -66,6 +83,13 @@ export class RefitState {
   /** Each weight's count and type, flat (see the fast path of a set). */
   private readonly countOf: Float64Array;
   private readonly dtypeOf: DataType[];
+  /**
+   * The typed array a weight's host values usually come in (Float32Array for FLOAT, Uint16Array for HALF and BF16,
+   * Uint8Array for the byte and packed types…) and the length such values have: the fast path of a set compares
+   * `length` and `instanceof` (a typed array's `byteLength` cost a third of a 1M-weight set loop; `length` is ~free).
+   */
+  private readonly viewOf: TypedArrayConstructor[];
+  private readonly viewLengthOf: Float64Array;
   private missingCache: string[] | null = null;
   private markScratch: Uint8Array | undefined;
   private seenScratch: Uint8Array | undefined;
@@ -98,11 +122,17 @@ export class RefitState {
     this.bytesOf = new Float64Array(n);
     this.countOf = new Float64Array(n);
     this.dtypeOf = new Array<DataType>(n);
+    this.viewOf = new Array<TypedArrayConstructor>(n);
+    this.viewLengthOf = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const w = this.infos[i]!;
-      this.bytesOf[i] = byteLengthFor(w.dtype, w.count);
+      const bytes = byteLengthFor(w.dtype, w.count);
+      const view = USUAL_VIEW[w.dtype];
+      this.bytesOf[i] = bytes;
       this.countOf[i] = w.count;
       this.dtypeOf[i] = w.dtype;
+      this.viewOf[i] = view;
+      this.viewLengthOf[i] = bytes / view.BYTES_PER_ELEMENT;
     }
     this.setWhere = new Uint8Array(n);
     const parent = (this.parent = new Int32Array(n));
@@ -172,11 +202,13 @@ export class RefitState {
     const i = this.lookup(name);
     if (i === undefined) return this.fail(ErrorCode.INVALID_ARGUMENT, `setNamedWeights: ${name} does not correspond to any refittable weights`);
     // The common case first: host weights of the prototype's type and count (validated when the inventory was
-    // loaded), with exactly the bytes they need, checked against flat copies of the inventory (no per-weight object
-    // to load: at 1M weights those loads were a fifth of a set). Anything else takes the full checks below, which
-    // say what is wrong.
+    // loaded), in the typed array usual for the type with the length that holds exactly the bytes needed, checked
+    // against flat copies of the inventory (no per-weight object to load: at 1M weights those loads were a fifth of
+    // a set). `instanceof` fixes the element size (subclasses such as Buffer keep it), `length` the count; a view that
+    // only pretends (a prototype swapped, `length` shadowed) is caught by the byteLength check planRefit makes of every
+    // set weight before a refit applies anything. Anything else takes the full checks below, which say what is wrong.
     const v = weights !== null && typeof weights === 'object' ? weights.values : undefined;
-    if (location === TensorLocation.HOST && v !== undefined && weights.type === this.dtypeOf[i] && weights.count === this.countOf[i] && ArrayBuffer.isView(v) && v.byteLength === this.bytesOf[i]) {
+    if (location === TensorLocation.HOST && v !== undefined && weights.type === this.dtypeOf[i] && weights.count === this.countOf[i] && ArrayBuffer.isView(v) && v instanceof this.viewOf[i]! && v.length === this.viewLengthOf[i]) {
       if (this.setWhere[i] === 0) this.setCount++;
       this.setWeightsOf[i] = weights;
       this.setWhere[i] = 1;

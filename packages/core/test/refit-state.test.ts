@@ -96,6 +96,50 @@ describe('RefitState: setNamedWeights', () => {
   });
 });
 
+describe('RefitState: host values in any view of the right bytes', () => {
+  it('the usual typed array, a subclass (Buffer), another view of the same bytes (Uint8Array, DataView) and an offset view are accepted', () => {
+    const { state, logger } = make();
+    expect(state.setNamedWeights('conv.w', f32(8))).toBe(true); // Float32Array: the usual view of FLOAT
+    expect(state.setNamedWeights('conv.b', { type: DataType.FLOAT, values: new Uint8Array(8), count: 2 })).toBe(true);
+    expect(state.setNamedWeights('bn.scale', { type: DataType.FLOAT, values: new DataView(new ArrayBuffer(8)), count: 2 })).toBe(true);
+    expect(state.setNamedWeights('bn.shift', { type: DataType.FLOAT, values: Buffer.alloc(8), count: 2 })).toBe(true);
+    expect(state.setNamedWeights('fc.w', { type: DataType.FLOAT, values: new Float32Array(new ArrayBuffer(40), 16, 6), count: 6 })).toBe(true);
+    expect(state.setNamedWeights('half', { type: DataType.HALF, values: new Uint16Array(4), count: 4 })).toBe(true);
+    expect(state.setNamedWeights('half', { type: DataType.HALF, values: new Int16Array(4), count: 4 })).toBe(true);
+    expect(logger.errors()).toEqual([]);
+  });
+  it('a view of the usual type but the wrong length, or of another element size with the count as its length, is refused', () => {
+    const { state, logger } = make();
+    expect(state.setNamedWeights('conv.w', { type: DataType.FLOAT, values: new Float32Array(9), count: 8 })).toBe(false);
+    expect(state.setNamedWeights('conv.w', { type: DataType.FLOAT, values: new Uint8Array(8), count: 8 })).toBe(false); // 8 bytes, not 32
+    expect(state.setNamedWeights('conv.w', { type: DataType.FLOAT, values: new Float64Array(8), count: 8 })).toBe(false); // 64 bytes
+    expect(state.setNamedWeights('half', { type: DataType.HALF, values: new Float32Array(4), count: 4 })).toBe(false);
+    expect(logger.errors()).toEqual([
+      'setNamedWeights(conv.w): weights of type FLOAT with count 8 need 32 bytes, but values has 36 bytes',
+      'setNamedWeights(conv.w): weights of type FLOAT with count 8 need 32 bytes, but values has 8 bytes',
+      'setNamedWeights(conv.w): weights of type FLOAT with count 8 need 32 bytes, but values has 64 bytes',
+      'setNamedWeights(half): weights of type HALF with count 4 need 8 bytes, but values has 16 bytes',
+    ]);
+  });
+  it('a view that only pretends to be the usual one (prototype swapped, length shadowed) is caught before a refit applies anything', () => {
+    const { state, logger } = make();
+    const swapped = Object.setPrototypeOf(new Uint8Array(8), Float32Array.prototype) as Float32Array; // 8 bytes posing as 8 floats
+    const shadowed = Object.defineProperty(new Float32Array(2), 'length', { value: 6 }); // 2 floats claiming 6
+    for (const [w, n] of [['conv.b', 2], ['bn.scale', 2], ['bn.shift', 2], ['fc.b', 3]] as const) expect(state.setNamedWeights(w, f32(n))).toBe(true);
+    // whether the set itself sees through them is not promised (the fast path of a set trusts instanceof and length)
+    state.setNamedWeights('conv.w', { type: DataType.FLOAT, values: swapped, count: 8 });
+    state.setNamedWeights('fc.w', { type: DataType.FLOAT, values: shadowed, count: 6 });
+    expect(state.getMissingWeights()).toEqual([]);
+    const plan = state.planRefit();
+    expect(plan.ok).toBe(false);
+    expect(plan.ok ? [] : plan.reasons).toEqual([
+      'refit: weights set for conv.w are no longer valid: weights of type FLOAT with count 8 need 32 bytes, but values has 8 bytes',
+      'refit: weights set for fc.w are no longer valid: weights of type FLOAT with count 6 need 24 bytes, but values has 8 bytes',
+    ]);
+    expect(logger.errors()).toHaveLength(2);
+  });
+});
+
 describe('RefitState: the set weights (flat storage)', () => {
   it('null or non-object weights are refused with a reason, never a throw', () => {
     const { state, logger } = make();
