@@ -73,17 +73,19 @@ function gpuTables(logs) {
   const gib = (b) => +(b / 2 ** 30).toFixed(2);
   const what = { ext: 'external data', emb: 'embedded', fan: 'external, fanned out (replicas), aggregate', tp: 'external, tensor-parallel halves (dim 0)' };
   const out = [
-    '| log | GPUs | model | readAhead | ours GB/s (min–max) | C++ reference, 1 reader | ours / ref | C++ reference, 4 readers | ours / ref | peak host RSS (÷ weights) | RSS growth |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| log | GPUs | setting | model | readAhead | ours GB/s (min–max) | C++ reference, 1 reader | ours / ref | C++ reference, 4 readers | ours / ref | peak host RSS (÷ weights) | RSS growth |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const log of logs) {
     let device = '';
+    let setting = 'CUDA defaults'; // an `ENV NAME=value` line in the log records a setting the runs were made with
     for (const line of readFileSync(log, 'utf8').split('\n')) {
+      if (line.startsWith('ENV ')) setting = `\`${line.slice(4).trim()}\``;
       if (line.startsWith('CASE ')) device = JSON.parse(line.slice(5)).device?.name ?? '';
       if (!line.startsWith('SUMMARY ')) continue;
       const s = JSON.parse(line.slice(8));
       out.push(
-        `| \`${log.split('/').pop()}\` | ${s.devices.length} × ${device} | ${gib(s.weightBytes)} GiB, ${what[s.case] ?? s.case} | ${s.readAhead ?? 1} | ${mm(s.oursGBps)} | ${mm(s.referenceGBps)} | ${fmt(s.ratioOfMedians)} | ${s.reference4ThreadsGBps ? mm(s.reference4ThreadsGBps) : '–'} | ${fmt(s.ratioTo4Threads) || '–'} | ${fmt(s.peakRssMiB)} MiB (${fmt(s.peakRssRatio)}) | ${fmt(s.peakRssGrowthMiB)} MiB |`,
+        `| \`${log.split('/').pop()}\` | ${s.devices.length} × ${device} | ${setting} | ${gib(s.weightBytes)} GiB, ${what[s.case] ?? s.case} | ${s.readAhead ?? 1} | ${mm(s.oursGBps)} | ${mm(s.referenceGBps)} | ${fmt(s.ratioOfMedians)} | ${s.reference4ThreadsGBps ? mm(s.reference4ThreadsGBps) : '–'} | ${fmt(s.ratioTo4Threads) || '–'} | ${fmt(s.peakRssMiB)} MiB (${fmt(s.peakRssRatio)}) | ${fmt(s.peakRssGrowthMiB)} MiB |`,
       );
     }
   }

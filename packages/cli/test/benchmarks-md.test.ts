@@ -42,12 +42,12 @@ describe('benchmarks-md.mjs', () => {
     writeFileSync(doc, skeleton);
     const log = join(dir, '2026-01-01-h200-stream-bench.log');
     const summary = { case: 'fan', devices: [0, 1], weightBytes: 2 ** 31, readAhead: 3, oursGBps: { median: 22.63, min: 21.28, max: 23.34 }, referenceGBps: { median: 7.74, min: 7.7, max: 8.3 }, ratioOfMedians: 2.924, reference4ThreadsGBps: { median: 25.08, min: 23.09, max: 28.05 }, ratioTo4Threads: 0.902, peakRssMiB: 381.2, peakRssRatio: 0.1861, peakRssGrowthMiB: 129.4 };
-    writeFileSync(log, `date\nCASE ${JSON.stringify({ case: 'fan', device: { name: 'NVIDIA H200' } })}\nRUN {"run":0}\nSUMMARY ${JSON.stringify(summary)}\n`);
+    writeFileSync(log, `date\nENV CUDA_DEVICE_MAX_CONNECTIONS=2\nCASE ${JSON.stringify({ case: 'fan', device: { name: 'NVIDIA H200' } })}\nRUN {"run":0}\nSUMMARY ${JSON.stringify(summary)}\n`);
     const r = run(['--gpu', log, '--doc', doc]);
     expect(r.status, r.stderr).toBe(0);
     const out = readFileSync(doc, 'utf8');
     expect(out).toContain('old\n<!-- bench:end -->'); // the CPU block is left alone
-    expect(out).toContain('| `2026-01-01-h200-stream-bench.log` | 2 × NVIDIA H200 | 2 GiB, external, fanned out (replicas), aggregate | 3 | 22.6 (21.3–23.3) | 7.74 (7.70–8.30) | 2.92 | 25.1 (23.1–28.1) | 0.902 | 381 MiB (0.186) | 129 MiB |');
+    expect(out).toContain('| `2026-01-01-h200-stream-bench.log` | 2 × NVIDIA H200 | `CUDA_DEVICE_MAX_CONNECTIONS=2` | 2 GiB, external, fanned out (replicas), aggregate | 3 | 22.6 (21.3–23.3) | 7.74 (7.70–8.30) | 2.92 | 25.1 (23.1–28.1) | 0.902 | 381 MiB (0.186) | 129 MiB |');
   });
 
   it('refuses a document without the block it is to fill, and a call without runs', () => {

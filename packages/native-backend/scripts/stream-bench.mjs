@@ -61,12 +61,39 @@ const median = (xs) => {
   return +(s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2).toFixed(3);
 };
 
+// Where the host memory before streaming goes: resident bytes (RSS), and of them anonymous (heap, CUDA's host
+// allocations) and the rest (pages of mapped files: node, libcuda, libcudart, the addon; and the driver's device
+// mappings), at each stage up to the streamer's creation (/proc/self/smaps_rollup).
+const rssStages = [];
+const stage = (name) => {
+  const roll = readFileSync('/proc/self/smaps_rollup', 'utf8');
+  const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(roll)?.[1] ?? NaN) * 1024;
+  const rss = kb('Rss');
+  const anon = kb('Anonymous');
+  rssStages.push({ stage: name, rssMiB: mib(rss), anonMiB: mib(anon), otherMiB: mib(rss - anon), heapUsedMiB: mib(process.memoryUsage().heapUsed) });
+  if (process.env.TRT_REFIT_SMAPS) {
+    // The largest resident mappings, by file (or [anon], [heap], a device node), for a breakdown in the log.
+    const by = new Map();
+    let file = '';
+    for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+      const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+      if (head) file = head[1] || '[anon]';
+      const r = /^Rss:\s+(\d+) kB/.exec(line);
+      if (r) by.set(file, (by.get(file) ?? 0) + Number(r[1]) * 1024);
+    }
+    rssStages.at(-1).topMappings = [...by].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([f, b]) => `${f} ${mib(b)}`);
+  }
+};
+stage('node started, bench loaded');
 const loaded = loadBinding(args.addon);
+stage('addon loaded');
 if (!loaded.ok) {
   console.log(JSON.stringify({ error: 'addon not found', attempts: loaded.attempts }));
   process.exit(1);
 }
 const device = loadNativeDevice({ binding: loaded.binding });
+device.deviceCount();
+stage('CUDA runtime initialised (deviceCount)');
 const kase = args.case;
 const devices = kase === 'fan' || kase === 'tp' ? args.devices.split(',').map(Number) : [Number(args.devices.split(',')[0])];
 const runs = Number(args.runs);
@@ -109,6 +136,7 @@ const streamer = new DeviceWeightsStreamer(device, {
   devices,
   ...(kase === 'tp' ? { shard: (_name, w, k) => dim0Shards([w.count], w, k) } : {}),
 });
+stage('model opened and closed, streamer created (creates the CUDA context)');
 const hwm0 = vmHWM();
 const rss0 = vmRSS();
 
@@ -194,6 +222,7 @@ const summary = {
   rssBeforeStreamingMiB: mib(rss0),
   peakBeforeStreamingMiB: mib(hwm0),
   stagingMiB: mib(stagingBytes),
+  rssStages,
   verifiedTensorCopies: verified,
 };
 console.log(`SUMMARY ${JSON.stringify(summary)}`);
