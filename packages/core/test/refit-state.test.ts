@@ -140,6 +140,36 @@ describe('RefitState: host values in any view of the right bytes', () => {
   });
 });
 
+describe('RefitState: sets in the engine order, out of it, and by names that are other strings', () => {
+  it('every order of sets lands each weight at its own name (the next-weight guess never misplaces one)', () => {
+    const names = INVENTORY.weights.map((w) => w.name);
+    const sizes = new Map(INVENTORY.weights.map((w) => [w.name, w.count]));
+    const orders = [names, [...names].reverse(), ['fc.w', 'fc.b', 'conv.w', 'conv.b', 'bn.scale', 'emb', 'bn.shift', 'half'], ['conv.b', 'conv.w', 'conv.b', 'emb', 'half', 'bn.scale', 'bn.shift', 'fc.b', 'fc.w']];
+    for (const order of orders) {
+      const { state } = make();
+      const given = new Map<string, Weights>();
+      for (const name of order) {
+        const copy = Buffer.from(name, 'latin1').toString('latin1'); // the same name, another string object
+        const n = sizes.get(name)!;
+        const w: Weights = name === 'half' ? { type: DataType.HALF, values: new Uint16Array(n), count: n } : f32(n, given.size);
+        expect(state.setNamedWeights(copy, w), name).toBe(true);
+        given.set(name, w);
+      }
+      for (const [name, w] of given) expect(state.getNamedWeights(name), `${order.join(',')}: ${name}`).toBe(w);
+      expect(state.setEntries().map((e) => e.name)).toEqual(names); // engine order, each once
+    }
+  });
+  it('after an unknown name or a refused set the next guess is still right', () => {
+    const { state } = make();
+    expect(state.setNamedWeights('conv.w', f32(8))).toBe(true);
+    expect(state.setNamedWeights('nope', f32(2))).toBe(false);
+    expect(state.setNamedWeights('conv.b', f32(3))).toBe(false); // wrong count for conv.b
+    expect(state.setNamedWeights('conv.b', f32(2, 7))).toBe(true);
+    expect((state.getNamedWeights('conv.b').values as Float32Array)[0]).toBe(7);
+    expect(state.getMissingWeights()).toEqual(['bn.scale', 'bn.shift']);
+  });
+});
+
 describe('RefitState: the set weights (flat storage)', () => {
   it('null or non-object weights are refused with a reason, never a throw', () => {
     const { state, logger } = make();
