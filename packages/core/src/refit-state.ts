@@ -1,4 +1,4 @@
-import { DataType, byteLengthFor, isDataType } from './data-type.js';
+import { DataType, isDataType } from './data-type.js';
 import { ErrorCode, Severity, TensorLocation, WeightsRole } from './enums.js';
 import type { LayerWeightsRef, WeightsPrototype } from './interfaces.js';
 import type { WeightInfo, WeightInventory } from './inventory.js';
@@ -26,10 +26,14 @@ export interface SetWeights {
 /** What a refit would apply: every set weight, or the reasons it cannot run. */
 export type RefitPlan = { ok: true; updates: SetWeights[] } | { ok: false; reasons: string[] };
 
-type TypedArrayConstructor = Float32ArrayConstructor | Uint16ArrayConstructor | Uint8ArrayConstructor | Int8ArrayConstructor | Int32ArrayConstructor | BigInt64ArrayConstructor;
+/** Never an instance: the usual view of the packed 4-bit types, whose values always take the full checks of a set. */
+class NoUsualView {}
 
-/** The typed array host values of each type usually come in (see RefitState's fast path of a set). */
-const USUAL_VIEW: Readonly<Record<DataType, TypedArrayConstructor>> = {
+/**
+ * The typed array host values of each type usually come in, one whose element is the type's size (so its `length`
+ * is the weight's count): see RefitState's fast path of a set. The packed 4-bit types have none.
+ */
+const USUAL_VIEW: Readonly<Record<DataType, new (...args: never[]) => object>> = {
   FLOAT: Float32Array,
   HALF: Uint16Array,
   BF16: Uint16Array,
@@ -40,9 +44,13 @@ const USUAL_VIEW: Readonly<Record<DataType, TypedArrayConstructor>> = {
   UINT8: Uint8Array,
   FP8: Uint8Array,
   E8M0: Uint8Array,
-  INT4: Uint8Array,
-  FP4: Uint8Array,
+  INT4: NoUsualView,
+  FP4: NoUsualView,
 };
+/** The data types by a small code (RefitState keeps one byte per weight), and each one's usual view. */
+const KIND_DTYPE: readonly DataType[] = Object.values(DataType);
+const KIND_VIEW = KIND_DTYPE.map((t) => USUAL_VIEW[t]);
+const KIND_OF = new Map(KIND_DTYPE.map((t, k) => [t, k]));
 
 /**
  * The refit state machine of `nvinfer1::IRefitter` over an engine's {@link WeightInventory}: named weights held by
@@ -76,23 +84,17 @@ export class RefitState {
   private readonly stripped = new Set<number>();
   /**
    * The weights set, by weight index, and where (0 unset, 1 HOST, 2 DEVICE): flat arrays rather than a Map of
-   * entries, so a set is a lookup and two stores (a 1M-weight refit's N−1 sets cost about a Map set loop).
+   * entries, so a set is a lookup (or none: see the next-weight guess in setNamedWeights) and two stores.
    */
   private readonly setWeightsOf: (Weights | undefined)[];
   private readonly setWhere: Uint8Array;
   private setCount = 0;
-  /** Bytes each weight's host values must have (byteLengthFor of its type and count), for the fast path of a set. */
-  private readonly bytesOf: Float64Array;
-  /** Each weight's count and type, flat (see the fast path of a set). */
-  private readonly countOf: Float64Array;
-  private readonly dtypeOf: DataType[];
   /**
-   * The typed array a weight's host values usually come in (Float32Array for FLOAT, Uint16Array for HALF and BF16,
-   * Uint8Array for the byte and packed types…) and the length such values have: the fast path of a set compares
-   * `length` and `instanceof` (a typed array's `byteLength` cost a third of a 1M-weight set loop; `length` is ~free).
+   * Each weight's count and type (as a code into KIND_DTYPE / KIND_VIEW), flat: the fast path of a set reads 9 bytes
+   * per weight instead of the weight's info object (at 1M weights every byte a set reads is streamed from memory).
    */
-  private readonly viewOf: TypedArrayConstructor[];
-  private readonly viewLengthOf: Float64Array;
+  private readonly countOf: Float64Array;
+  private readonly kindOf: Uint8Array;
   private missingCache: string[] | null = null;
   private markScratch: Uint8Array | undefined;
   private seenScratch: Uint8Array | undefined;
@@ -123,20 +125,12 @@ export class RefitState {
     }
     this.nameOf = this.infos.map((w) => w.name);
     this.setWeightsOf = new Array<Weights | undefined>(n).fill(undefined);
-    this.bytesOf = new Float64Array(n);
     this.countOf = new Float64Array(n);
-    this.dtypeOf = new Array<DataType>(n);
-    this.viewOf = new Array<TypedArrayConstructor>(n);
-    this.viewLengthOf = new Float64Array(n);
+    this.kindOf = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const w = this.infos[i]!;
-      const bytes = byteLengthFor(w.dtype, w.count);
-      const view = USUAL_VIEW[w.dtype];
-      this.bytesOf[i] = bytes;
       this.countOf[i] = w.count;
-      this.dtypeOf[i] = w.dtype;
-      this.viewOf[i] = view;
-      this.viewLengthOf[i] = bytes / view.BYTES_PER_ELEMENT;
+      this.kindOf[i] = KIND_OF.get(w.dtype)!;
     }
     this.setWhere = new Uint8Array(n);
     const parent = (this.parent = new Int32Array(n));
@@ -212,13 +206,15 @@ export class RefitState {
     if (i === undefined) return this.fail(ErrorCode.INVALID_ARGUMENT, `setNamedWeights: ${name} does not correspond to any refittable weights`);
     this.cursor = i;
     // The common case first: host weights of the prototype's type and count (validated when the inventory was
-    // loaded), in the typed array usual for the type with the length that holds exactly the bytes needed, checked
+    // loaded), in the typed array usual for the type (its element the type's size) with `count` elements, checked
     // against flat copies of the inventory (no per-weight object to load: at 1M weights those loads were a fifth of
-    // a set). `instanceof` fixes the element size (subclasses such as Buffer keep it), `length` the count; a view that
-    // only pretends (a prototype swapped, `length` shadowed) is caught by the byteLength check planRefit makes of every
-    // set weight before a refit applies anything. Anything else takes the full checks below, which say what is wrong.
+    // a set). `instanceof` fixes the element size (subclasses such as Buffer keep it), `length` the count (a typed
+    // array's `byteLength` cost a third of a 1M-weight set loop; `length` is nearly free); a view that only pretends
+    // (a prototype swapped, `length` shadowed) is caught by the byteLength check planRefit makes of every set weight
+    // before a refit applies anything. Anything else takes the full checks below, which say what is wrong.
     const v = weights !== null && typeof weights === 'object' ? weights.values : undefined;
-    if (location === TensorLocation.HOST && v !== undefined && weights.type === this.dtypeOf[i] && weights.count === this.countOf[i] && ArrayBuffer.isView(v) && v instanceof this.viewOf[i]! && v.length === this.viewLengthOf[i]) {
+    const kind = this.kindOf[i]!;
+    if (location === TensorLocation.HOST && v !== undefined && weights.type === KIND_DTYPE[kind] && weights.count === this.countOf[i] && ArrayBuffer.isView(v) && v instanceof KIND_VIEW[kind]! && (v as unknown as ArrayLike<unknown>).length === weights.count) {
       if (this.setWhere[i] === 0) this.setCount++;
       this.setWeightsOf[i] = weights;
       this.setWhere[i] = 1;
