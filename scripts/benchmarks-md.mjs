@@ -50,7 +50,7 @@ const SHOWN = new Set(['name', 'unit', 'ours', 'baseline', 'limit', 'ratio', 'ra
 const extras = (r) =>
   Object.entries(r)
     .filter(([k]) => !SHOWN.has(k))
-    .map(([k, v]) => `${k} ${typeof v === 'number' ? fmt(v) : v}`)
+    .map(([k, v]) => `${k} ${typeof v === 'number' ? fmt(v) : Array.isArray(v) ? v.map(fmt).join('–') : v}`)
     .join('; ');
 
 const out = [`Commit ${opts.commit}, ${opts.machine}; ${runs.length} consecutive \`pnpm bench --json\` runs on a fresh clone (\`bench/results/run-*.json\`, unedited).`, ''];
