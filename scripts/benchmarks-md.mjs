@@ -6,7 +6,8 @@
 // baseline and limit with min–max, the ratios, the target and whether it was met, and the case's other fields.
 //
 //   node scripts/benchmarks-md.mjs --gpu <stream-bench log> [--gpu <log> ...]
-// replaces the block between <!-- gpu:begin --> and <!-- gpu:end --> with one row per SUMMARY line of the device
+// replaces the block between <!-- gpu:begin --> and <!-- gpu:end --> of packages/native-backend/device-results/
+// README.md (not BENCHMARKS.md, whose figures all come from `pnpm bench --json`) with one row per SUMMARY line of the device
 // logs of packages/native-backend/scripts/stream-bench.mjs (committed, unedited, in that package's device-results/):
 // ours beside the same-run C++ reference, each with its min–max, and the host RSS.
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,8 @@ import { parseArgs } from 'node:util';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opts, positionals: files } = parseArgs({ allowPositionals: true, options: { commit: { type: 'string' }, machine: { type: 'string' }, gpu: { type: 'string', multiple: true }, doc: { type: 'string' }, results: { type: 'string' } } });
 // --doc and --results (default BENCHMARKS.md and bench/results/ of this checkout) let a test write elsewhere.
-const path = opts.doc ?? join(root, 'BENCHMARKS.md');
+// The GPU table goes to the native backend's device-results README: BENCHMARKS.md holds only `pnpm bench` figures.
+const path = opts.doc ?? join(root, opts.gpu ? 'packages/native-backend/device-results/README.md' : 'BENCHMARKS.md');
 const resultsDir = opts.results ?? join(root, 'bench/results');
 const fmt = (v) => (typeof v !== 'number' ? String(v ?? '') : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 0.01 || v === 0 ? v.toPrecision(3) : v.toExponential(1));
 
@@ -34,7 +36,7 @@ function replaceBlock(name, lines) {
 
 if (opts.gpu) {
   replaceBlock('gpu', gpuTables(opts.gpu));
-  console.error(`BENCHMARKS.md: GPU rows from ${opts.gpu.length} log(s)`);
+  console.error(`${path}: GPU rows from ${opts.gpu.length} log(s)`);
   process.exit(0);
 }
 if (files.length === 0 || !opts.commit || !opts.machine) {
@@ -65,7 +67,7 @@ for (const first of runs[0]) {
   out.push('');
 }
 replaceBlock('bench', out);
-console.error(`BENCHMARKS.md: ${runs[0].length} cases × ${runs.length} runs`);
+console.error(`${path}: ${runs[0].length} cases × ${runs.length} runs`);
 
 /** The GPU table: one row per SUMMARY line of stream-bench logs (see the header of this file). */
 function gpuTables(logs) {
