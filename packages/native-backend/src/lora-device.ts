@@ -83,6 +83,11 @@ function expectLayout(v: unknown, parameter: string): LoraLayout {
   return v;
 }
 
+/** The `{ type, rows, cols, layout }` of a merge or a base weight, each checked (`what`: the parameter's name). */
+function expectMatrix(v: { type?: unknown; rows?: unknown; cols?: unknown; layout?: unknown }, what: string): { type: LoraWeightType; rows: number; cols: number; layout: LoraLayout } {
+  return { type: expectType(v.type, `${what}.type`), rows: expectDim(v.rows, `${what}.rows`), cols: expectDim(v.cols, `${what}.cols`), layout: expectLayout(v.layout, `${what}.layout`) };
+}
+
 function expectScale(v: unknown, parameter: string): number {
   if (typeof v !== 'number') throw typeError(parameter, 'a finite number', v);
   if (!Number.isFinite(v)) throw rangeError(parameter, 'a finite number', v);
@@ -115,10 +120,7 @@ function expectStream(v: unknown, parameter: string): NativeCudaStream {
 export function loraMergeOnDevice(device: NativeDeviceApi, cuda: NativeCudaModule, options: DeviceLoraMergeOptions): Promise<void> {
   return callNativeAsync(() => {
     if (options === null || typeof options !== 'object') throw typeError('options', 'an object ({ base, out, type, rows, cols, factors, stream })', options);
-    const type = expectType(options.type, 'options.type');
-    const rows = expectDim(options.rows, 'options.rows');
-    const cols = expectDim(options.cols, 'options.cols');
-    const layout = expectLayout(options.layout, 'options.layout');
+    const { type, rows, cols, layout } = expectMatrix(options, 'options');
     const stream = expectStream(options.stream, 'options.stream');
     const base = expectBuffer(options.base, 'options.base');
     const out = expectBuffer(options.out, 'options.out');
@@ -327,10 +329,7 @@ export class DeviceLoraMerger {
     this.#live();
     const n = expectString(name, 'name');
     if (weight === null || typeof weight !== 'object') throw typeError('weight', 'an object ({ type, rows, cols, values })', weight);
-    const type = expectType(weight.type, 'weight.type');
-    const rows = expectDim(weight.rows, 'weight.rows');
-    const cols = expectDim(weight.cols, 'weight.cols');
-    const layout = expectLayout(weight.layout, 'weight.layout');
+    const { type, rows, cols, layout } = expectMatrix(weight, 'weight');
     const values = expectView(weight.values, 'weight.values');
     const bytes = rows * cols * loraElementSize(type);
     if (values.byteLength !== bytes) throw rangeError('weight.values.byteLength', `${bytes} (${rows} × ${cols} ${type})`, values.byteLength);

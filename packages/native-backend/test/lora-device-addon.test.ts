@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadBinding } from '../src/index.js';
-import { referenceMerge, toBf16Bits, toHalfBits } from './lora-reference.js';
+import { rand, referenceMerge, toBf16Bits, toHalfBits } from './lora-reference.js';
 
 /**
  * The addon's LoRA merge (native/lora_merge.cc, cublas_api.cc) over the fake CUDA runtime and the fake cuBLAS
@@ -19,16 +19,6 @@ const loaded = loadBinding(undefined, { ...process.env, TRT_REFIT_NATIVE_ADDON: 
 const cudaInclude = join(process.env.CUDA_PATH || '/usr/local/cuda', 'include');
 const hasCc = spawnSync('cc', ['--version']).status === 0;
 const ready = loaded.ok && hasCc && existsSync(join(cudaInclude, 'cuda_runtime_api.h'));
-
-function rand(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = ((s / 2 ** 32) * 2 - 1) * scale;
-  }
-  return out;
-}
 
 const ROWS = 7, COLS = 5;
 interface Case { type: number; transposed: boolean; ranks: number[]; alphas: number[]; inPlace: boolean }

@@ -2,23 +2,13 @@ import { DataType, DisposedError, InvalidStateError } from '@trt-refit/core';
 import { describe, expect, it } from 'vitest';
 import { DeviceLoraMerger, NativeDeviceApi, concatLoraFactors, loraScale } from '../src/index.js';
 import { fakeCuda } from './fake-binding.js';
-import { fromBf16Bits, fromHalfBits, toBf16Bits, toHalfBits } from './lora-reference.js';
+import { fromBf16Bits, fromHalfBits, rand, toBf16Bits, toHalfBits } from './lora-reference.js';
 
 /** The LoRA merge's TS side over the fake binding (whose loraMerge is the JS reference of the addon's arithmetic). */
 const api = (deviceCount = 1) => {
   const cuda = fakeCuda({ deviceCount });
   return { cuda, device: new NativeDeviceApi(cuda) };
 };
-
-function rand(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = ((s / 2 ** 32) * 2 - 1) * scale;
-  }
-  return out;
-}
 
 /** W' = W + Σ s·B·A in float64, for the independent check (a few FP32 ulps from the FP32 computation). */
 function exact(w: Float32Array, rows: number, cols: number, factors: { a: Float32Array; b: Float32Array; rank: number; scale: number }[]): Float64Array {

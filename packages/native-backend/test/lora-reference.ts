@@ -43,3 +43,14 @@ export function referenceMerge(base: Uint8Array, type: number, rows: number, col
   }
   return bytes;
 }
+
+/** `n` values uniform in [-scale, scale) from a fixed LCG: the same test data on every run. */
+export function rand(n: number, seed: number, scale = 1): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = ((s / 2 ** 32) * 2 - 1) * scale;
+  }
+  return out;
+}
